@@ -1,0 +1,142 @@
+/*
+ * The top-level parley.yaml table and the loader that turns a file into an
+ * immutable pl_config. Modules add their section to `root_directives`.
+ */
+#include "parley/config.h"
+#include "parley/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug",
+                                         "trace", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
+
+static const pl_cfg_directive log_directives[] = {
+    {.name = "level",
+     .type = PL_CFG_ENUM,
+     .offset = offsetof(pl_log_config, level),
+     .default_value = "info",
+     .choices = log_levels,
+     .doc = "lowest level written: error, warn, info, debug or trace"},
+    {.name = "format",
+     .type = PL_CFG_ENUM,
+     .offset = offsetof(pl_log_config, format),
+     .default_value = "text",
+     .choices = log_formats,
+     .doc = "text for people, json for one JSON object per line"},
+};
+
+static const pl_cfg_section log_section = {
+    .name = "'log'",
+    .size = sizeof(pl_log_config),
+    .directives = log_directives,
+    .count = PL_CFG_COUNT(log_directives),
+};
+
+static const pl_cfg_directive root_directives[] = {
+    {.name = "workers",
+     .type = PL_CFG_INT,
+     .offset = offsetof(pl_config, workers),
+     .default_value = "0",
+     .min = 0,
+     .max = 256,
+     .doc = "worker threads, each with its own event loop; 0 means one per CPU core"},
+    {.name = "log",
+     .type = PL_CFG_SECTION,
+     .offset = offsetof(pl_config, log),
+     .section = &log_section,
+     .doc = "process log on stderr"},
+};
+
+const pl_cfg_section pl_config_root = {
+    .name = "the top level",
+    .size = sizeof(pl_config),
+    .directives = root_directives,
+    .count = PL_CFG_COUNT(root_directives),
+};
+
+/* The parsed tree stays alive with the configuration: values point into it. */
+typedef struct config_holder {
+    pl_config cfg;
+    pl_yaml_doc doc;
+} config_holder;
+
+static int config_finish(config_holder *h, pl_diags *diags, pl_config **out)
+{
+    pl_cfg_ctx ctx = {
+        .arena = &h->cfg.arena,
+        .diags = diags,
+        .file = h->doc.file,
+        .root = &pl_config_root,
+    };
+    size_t before = diags->errors;
+
+    if (pl_yaml_expand_env(&h->doc, diags) == PL_ENOMEM)
+        goto fail;
+    pl_cfg_apply(&ctx, &pl_config_root, h->doc.root, &h->cfg);
+    if (diags->errors != before)
+        goto fail;
+    h->cfg.file = pl_arena_strdup(&h->cfg.arena, h->doc.file);
+    *out = &h->cfg;
+    return 0;
+
+fail:
+    pl_config_free(&h->cfg);
+    return PL_ECONFIG;
+}
+
+static config_holder *holder_new(void)
+{
+    config_holder *h = calloc(1, sizeof(*h));
+
+    if (h != NULL)
+        pl_arena_init(&h->cfg.arena, 0);
+    return h;
+}
+
+int pl_config_load(const char *path, pl_diags *diags, pl_config **out)
+{
+    config_holder *h = holder_new();
+    int rc;
+
+    *out = NULL;
+    if (h == NULL)
+        return PL_ENOMEM;
+    rc = pl_yaml_load_file(&h->doc, path, diags);
+    if (rc != 0) {
+        pl_config_free(&h->cfg);
+        return rc == PL_ESYNTAX ? PL_ECONFIG : rc;
+    }
+    return config_finish(h, diags, out);
+}
+
+int pl_config_load_string(const char *name, const char *text, size_t len,
+                          pl_diags *diags, pl_config **out)
+{
+    config_holder *h = holder_new();
+    int rc;
+
+    *out = NULL;
+    if (h == NULL)
+        return PL_ENOMEM;
+    rc = pl_yaml_load_string(&h->doc, name, text, len, diags);
+    if (rc != 0) {
+        pl_config_free(&h->cfg);
+        return rc == PL_ESYNTAX ? PL_ECONFIG : rc;
+    }
+    return config_finish(h, diags, out);
+}
+
+void pl_config_free(pl_config *cfg)
+{
+    config_holder *h;
+
+    if (cfg == NULL)
+        return;
+    /* cfg is the first member of its holder. */
+    h = (config_holder *)cfg;
+    pl_yaml_doc_free(&h->doc);
+    pl_arena_free(&h->cfg.arena);
+    free(h);
+}

@@ -1,0 +1,133 @@
+"""Shared helpers for the integration tests: run the real `parley` binary,
+start `parley serve` and wait on what it reports, never on sleeps.
+
+Environment (set by meson): PARLEY_BIN, PARLEY_SOURCE_ROOT.
+"""
+import os
+import queue
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+BIN = os.environ.get("PARLEY_BIN", "parley")
+SOURCE_ROOT = os.environ.get(
+    "PARLEY_SOURCE_ROOT",
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+# Upper bound for anything a test waits on; generous for sanitizer builds.
+WAIT_SECONDS = 30
+
+
+def run(*args, env=None, stdin=None, timeout=WAIT_SECONDS):
+    """Runs `parley ARGS...` to completion; returns CompletedProcess (text)."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    return subprocess.run([BIN, *args], capture_output=True, text=True,
+                          env=full_env, input=stdin, timeout=timeout)
+
+
+def write_temp(text, suffix=".yaml"):
+    """Writes `text` to a new temporary file and returns its path."""
+    fd, path = tempfile.mkstemp(suffix=suffix, prefix="parley-test-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def free_port():
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, host="127.0.0.1", timeout=WAIT_SECONDS):
+    """Blocks until a TCP connect to host:port succeeds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing accepts on {host}:{port}")
+            # Back off briefly between connect attempts (polling a port,
+            # not synchronising on time).
+            time.sleep(0.02)
+
+
+class Server:
+    """A `parley serve` process whose stderr lines are collected."""
+
+    def __init__(self, config_path, extra_args=(), env=None):
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "-c", config_path, *extra_args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env=full_env)
+        self.lines = queue.Queue()
+        self.seen = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_line(self, needle, timeout=WAIT_SECONDS):
+        """Returns the first new stderr line containing `needle`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no line with {needle!r}; saw {self.seen}")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError(
+                    f"server exited ({self.proc.wait()}) before {needle!r}; "
+                    f"saw {self.seen}")
+            self.seen.append(line)
+            if needle in line:
+                return line
+
+    def wait_ready(self):
+        return self.wait_line("ready")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=WAIT_SECONDS):
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout)
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is not None:
+                self.seen.append(line)
+        self.proc.stderr.close()
+        return code
+
+    def stop(self):
+        """Stops the process by its PID if it still runs (test cleanup)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(WAIT_SECONDS)
+        if not self.proc.stderr.closed:
+            self.proc.stderr.close()
