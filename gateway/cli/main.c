@@ -12,6 +12,8 @@
 static const pl_cli_command *const commands[] = {
     &pl_cli_cmd_serve,
     &pl_cli_cmd_config,
+    &pl_cli_cmd_detect,
+    &pl_cli_cmd_normalize,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,435 @@
+/*
+ * Language identification: the text's main script picks the candidate
+ * languages, then a backoff character n-gram model (orders 1-5) scores
+ * them, the prior from hints is added, and a softmax gives confidences.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+
+#include "detect_internal.h"
+#include "parley/text.h"
+
+#ifndef PARLEY_LOCALES_DIR
+#define PARLEY_LOCALES_DIR "locales"
+#endif
+
+#define MODEL_FILE "langid.bin"
+#define VARIETY_DIR "varieties"
+/* Penalty per step of backing off to a shorter context: ln 0.4 ("stupid backoff"). */
+#define LN_BACKOFF (-0.916)
+/*
+ * Overlapping n-grams are far from independent, so the summed log-likelihood
+ * overstates the evidence; dividing by this temperature calibrates it against
+ * the prior (argmax without hints is unchanged).
+ */
+#define LL_TEMPERATURE 2.0
+/* A language is a candidate when this share of its training letters is in the text's script. */
+#define CANDIDATE_PERMILLE 50
+/* Scripts counted per message; more distinct scripts than this are ignored. */
+#define MAX_SCRIPTS_SEEN 8
+
+const char *pl_detect_default_dir(void)
+{
+    const char *env = getenv("PARLEY_LOCALES_DIR");
+    return env && *env ? env : PARLEY_LOCALES_DIR;
+}
+
+int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
+{
+    char path[4096];
+    int rc;
+
+    if (out == NULL)
+        return pl_error_set(err, PL_EINVAL, "no output pointer");
+    *out = NULL;
+    if (locales_dir == NULL)
+        locales_dir = pl_detect_default_dir();
+    pl_detector *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", locales_dir, MODEL_FILE) >= sizeof path) {
+        rc = pl_error_set(err, PL_ELIMIT, "locales path too long");
+        goto fail;
+    }
+    if ((rc = pl__model_open(path, &d->model, err)) < 0)
+        goto fail;
+    snprintf(path, sizeof path, "%s/%s", locales_dir, VARIETY_DIR);
+    if ((rc = pl__varieties_load(path, &d->varieties, err)) < 0)
+        goto fail;
+    *out = d;
+    return 0;
+fail:
+    pl_detect_close(d);
+    return rc;
+}
+
+void pl_detect_close(pl_detector *d)
+{
+    if (d == NULL)
+        return;
+    pl__model_close(&d->model);
+    pl__varieties_free(d->varieties);
+    free(d);
+}
+
+size_t pl_detect_language_count(const pl_detector *d)
+{
+    return d ? d->model.nlangs : 0;
+}
+
+const char *pl_detect_language_code(const pl_detector *d, size_t i)
+{
+    return d && i < d->model.nlangs ? d->model.langs[i].code : NULL;
+}
+
+size_t pl_detect_model_size(const pl_detector *d)
+{
+    return d ? d->model.size : 0;
+}
+
+static UScriptCode script_of(UChar32 c)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript(c, &st);
+    return U_FAILURE(st) ? USCRIPT_UNKNOWN : sc;
+}
+
+static bool is_japanese_script(UScriptCode s)
+{
+    return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA;
+}
+
+/* Letters of script `s` take part in scoring a text whose main script is `main`. */
+static bool compatible(UScriptCode s, UScriptCode main)
+{
+    return s == main || (is_japanese_script(s) && is_japanese_script(main));
+}
+
+static bool is_mark(UChar32 c)
+{
+    int8_t t = u_charType(c);
+    return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
+}
+
+typedef struct script_count {
+    UScriptCode script;
+    size_t letters;
+} script_count;
+
+typedef struct survey {
+    script_count seen[MAX_SCRIPTS_SEEN];
+    size_t nseen;
+    bool kana;
+    bool needs_nfc; /* a combining mark follows a letter: precomposed forms differ */
+} survey;
+
+static void survey_text(const char *s, size_t len, survey *sv)
+{
+    size_t i = 0;
+    bool prev_letter = false;
+    memset(sv, 0, sizeof *sv);
+    while (i < len) {
+        UChar32 c = pl_text_next_cp(s, len, &i);
+        if (u_isalpha(c)) {
+            UScriptCode sc = script_of(c);
+            size_t k;
+            for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
+                ;
+            if (k == sv->nseen && sv->nseen < MAX_SCRIPTS_SEEN)
+                sv->seen[sv->nseen++].script = sc;
+            if (k < sv->nseen)
+                sv->seen[k].letters++;
+            if (sc == USCRIPT_HIRAGANA || sc == USCRIPT_KATAKANA)
+                sv->kana = true;
+            prev_letter = true;
+        } else {
+            if (prev_letter && c >= 0x300 && u_charType(c) == U_NON_SPACING_MARK)
+                sv->needs_nfc = true;
+            prev_letter = false;
+        }
+    }
+}
+
+/*
+ * The script with the most letters, where Latin counts a third: brand names,
+ * URLs and order codes in Latin letters are common inside text in other
+ * scripts, the reverse is rare.
+ */
+static UScriptCode main_script(const survey *sv, size_t *letters)
+{
+    UScriptCode best = USCRIPT_COMMON;
+    size_t n = 0, total = 0;
+    for (size_t k = 0; k < sv->nseen; k++) {
+        size_t w = sv->seen[k].letters * (sv->seen[k].script == USCRIPT_LATIN ? 1 : 3);
+        if (w > n) {
+            n = w;
+            best = sv->seen[k].script;
+        }
+    }
+    /* Japanese mixes kanji and kana; count them together. */
+    for (size_t k = 0; k < sv->nseen; k++)
+        if (compatible(sv->seen[k].script, best))
+            total += sv->seen[k].letters;
+    *letters = total;
+    return best;
+}
+
+/* Marks the languages whose training text is mostly in `sc`. */
+static size_t pick_candidates(const pl__model *m, UScriptCode sc, bool *cand)
+{
+    const char *name = uscript_getShortName(sc);
+    size_t n = 0;
+    for (uint32_t l = 0; l < m->nlangs; l++) {
+        cand[l] = false;
+        for (int k = 0; k < PL__MODEL_SCRIPTS && name; k++) {
+            if (strncmp(m->langs[l].scripts[k], name, 4) == 0 &&
+                m->langs[l].permille[k] >= CANDIDATE_PERMILLE) {
+                cand[l] = true;
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* Candidates this far behind the best are dropped (posterior below e^-30). */
+#define PRUNE_MARGIN 30.0
+
+typedef struct scorer {
+    const pl__model *m;
+    bool *cand;
+    uint8_t active[PL__LANG_MAX];
+    size_t nactive;
+    double *score;
+    uint32_t stamp[PL__LANG_MAX];
+    uint32_t pos;
+    /* The last PL__NGRAM_MAX characters of the current word, UTF-8. */
+    uint8_t ring[PL__NGRAM_MAX][4];
+    uint8_t ringlen[PL__NGRAM_MAX];
+    size_t wordlen;
+} scorer;
+
+/* Scores the character just pushed against every candidate. */
+static void score_position(scorer *sc)
+{
+    const pl__model *m = sc->m;
+    int nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
+    uint8_t buf[PL__NGRAM_MAX * 4];
+    uint32_t stamp = ++sc->pos;
+    size_t pending = sc->nactive;
+
+    for (int n = nmax; n >= 1 && pending > 0; n--) {
+        /* The n-gram is the last n characters, oldest first. */
+        size_t bl = 0;
+        for (int k = n - 1; k >= 0; k--) {
+            size_t slot = (sc->wordlen - 1 - (size_t)k) % PL__NGRAM_MAX;
+            memcpy(buf + bl, sc->ring[slot], sc->ringlen[slot]);
+            bl += sc->ringlen[slot];
+        }
+        const pl__posting *p;
+        size_t cnt = pl__model_lookup(m, pl__ngram_hash(buf, bl), &p);
+        for (size_t i = 0; i < cnt; i++) {
+            uint8_t l = p[i].lang;
+            if (!sc->cand[l] || sc->stamp[l] == stamp)
+                continue;
+            int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
+            sc->score[l] += -(double)p[i].q * m->qstep + (top - n) * LN_BACKOFF;
+            sc->stamp[l] = stamp;
+            pending--;
+        }
+    }
+    for (size_t k = 0; k < sc->nactive && pending > 0; k++) {
+        uint8_t l = sc->active[k];
+        if (sc->stamp[l] == stamp)
+            continue;
+        int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
+        sc->score[l] += -(double)m->langs[l].floor_q * m->qstep + (top - 1) * LN_BACKOFF;
+    }
+}
+
+/* Drops the candidates that can no longer win; long texts get cheap fast. */
+static void prune(scorer *sc)
+{
+    double best = -INFINITY;
+    for (size_t k = 0; k < sc->nactive; k++)
+        if (sc->score[sc->active[k]] > best)
+            best = sc->score[sc->active[k]];
+    size_t o = 0;
+    for (size_t k = 0; k < sc->nactive; k++) {
+        uint8_t l = sc->active[k];
+        if (sc->score[l] >= best - PRUNE_MARGIN)
+            sc->active[o++] = l;
+        else
+            sc->cand[l] = false;
+    }
+    sc->nactive = o;
+}
+
+static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
+{
+    size_t i = 0;
+    sc->wordlen = 0;
+    for (uint32_t l = 0; l < sc->m->nlangs; l++)
+        if (sc->cand[l])
+            sc->active[sc->nactive++] = (uint8_t)l;
+    while (i < len) {
+        UChar32 c = pl_text_next_cp(s, len, &i);
+        if (u_isalpha(c)) {
+            if (!compatible(script_of(c), main)) {
+                sc->wordlen = 0;
+                continue;
+            }
+            UChar32 lc = u_tolower(c);
+            size_t slot = sc->wordlen % PL__NGRAM_MAX;
+            uint8_t *o = sc->ring[slot];
+            if (lc < 0x80) {
+                o[0] = (uint8_t)lc;
+                sc->ringlen[slot] = 1;
+            } else if (lc < 0x800) {
+                o[0] = (uint8_t)(0xC0 | (lc >> 6));
+                o[1] = (uint8_t)(0x80 | (lc & 0x3F));
+                sc->ringlen[slot] = 2;
+            } else if (lc < 0x10000) {
+                o[0] = (uint8_t)(0xE0 | (lc >> 12));
+                o[1] = (uint8_t)(0x80 | ((lc >> 6) & 0x3F));
+                o[2] = (uint8_t)(0x80 | (lc & 0x3F));
+                sc->ringlen[slot] = 3;
+            } else {
+                o[0] = (uint8_t)(0xF0 | (lc >> 18));
+                o[1] = (uint8_t)(0x80 | ((lc >> 12) & 0x3F));
+                o[2] = (uint8_t)(0x80 | ((lc >> 6) & 0x3F));
+                o[3] = (uint8_t)(0x80 | (lc & 0x3F));
+                sc->ringlen[slot] = 4;
+            }
+            sc->wordlen++;
+            score_position(sc);
+        } else if (!is_mark(c)) {
+            /* The model's n-grams never span words; marks are left out of them. */
+            if (sc->wordlen > 0 && sc->nactive > 1)
+                prune(sc);
+            sc->wordlen = 0;
+        }
+    }
+}
+
+typedef struct ranked {
+    uint32_t lang;
+    double p;
+} ranked;
+
+static int by_p_desc(const void *a, const void *b)
+{
+    double x = ((const ranked *)a)->p, y = ((const ranked *)b)->p;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void set_script(pl_detect_result *out, UScriptCode sc, const survey *sv)
+{
+    const char *name = uscript_getShortName(sc);
+    if (is_japanese_script(sc) && sv->kana)
+        name = "Jpan";
+    snprintf(out->script, sizeof out->script, "%s", name ? name : "Zyyy");
+}
+
+int pl_detect_text(const pl_detector *d, const char *text, size_t len,
+                   const pl_detect_hint *hints, size_t nhints,
+                   pl_detect_result *out, pl_error *err)
+{
+    char *nfc = NULL;
+    survey sv;
+    size_t letters = 0;
+    int rc;
+
+    if (d == NULL || out == NULL || (text == NULL && len > 0) || (hints == NULL && nhints > 0))
+        return pl_error_set(err, PL_EINVAL, "invalid argument");
+    memset(out, 0, sizeof *out);
+    snprintf(out->language, sizeof out->language, "und");
+    snprintf(out->script, sizeof out->script, "Zyyy");
+    if (len > PL_TEXT_MAX_INPUT)
+        return pl_error_set(err, PL_ELIMIT, "text of %zu bytes exceeds the limit", len);
+    if ((rc = pl_text_validate_utf8(text, len, NULL, err)) < 0)
+        return rc;
+
+    survey_text(text, len, &sv);
+    if (sv.needs_nfc) {
+        /* The model was estimated on composed text: "é", not "e" + U+0301. */
+        size_t nlen;
+        if ((rc = pl_text_normalize(text, len, PL_TEXT_NFC, &nfc, &nlen, err)) < 0)
+            return rc;
+        text = nfc;
+        len = nlen;
+        survey_text(text, len, &sv);
+    }
+    UScriptCode main = main_script(&sv, &letters);
+    out->letters = letters;
+    if (letters == 0)
+        goto done;
+    set_script(out, main, &sv);
+
+    const pl__model *m = &d->model;
+    bool cand[PL__LANG_MAX];
+    double score[PL__LANG_MAX];
+    size_t ncand = pick_candidates(m, main, cand);
+    if (ncand == 0)
+        goto done;
+
+    scorer *sc = calloc(1, sizeof *sc);
+    if (sc == NULL) {
+        rc = pl_error_set(err, PL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    memset(score, 0, sizeof score);
+    sc->m = m;
+    sc->cand = cand;
+    sc->score = score;
+    if (ncand > 1)
+        score_text(sc, text, len, main);
+    free(sc);
+    for (uint32_t l = 0; l < m->nlangs; l++)
+        score[l] /= LL_TEMPERATURE;
+    pl__prior_apply(m, hints, nhints, score);
+
+    /* Softmax over the candidates. */
+    ranked r[PL__LANG_MAX];
+    size_t nr = 0;
+    double best = -INFINITY, sum = 0.0;
+    for (uint32_t l = 0; l < m->nlangs; l++)
+        if (cand[l] && score[l] > best)
+            best = score[l];
+    for (uint32_t l = 0; l < m->nlangs; l++) {
+        if (!cand[l])
+            continue;
+        r[nr].lang = l;
+        r[nr].p = exp(score[l] - best);
+        sum += r[nr].p;
+        nr++;
+    }
+    for (size_t k = 0; k < nr; k++)
+        r[k].p /= sum;
+    qsort(r, nr, sizeof r[0], by_p_desc);
+
+    snprintf(out->language, sizeof out->language, "%s", m->langs[r[0].lang].code);
+    out->confidence = r[0].p;
+    for (size_t k = 1; k < nr && out->nalt < PL_DETECT_MAX_ALT; k++) {
+        if (r[k].p < 0.001)
+            break;
+        pl_detect_alt *a = &out->alt[out->nalt++];
+        snprintf(a->language, sizeof a->language, "%s", m->langs[r[k].lang].code);
+        a->confidence = r[k].p;
+    }
+    pl__varieties_decide(d->varieties, out->language, text, len, hints, nhints, out);
+    if (strcmp(out->language, "zh") == 0 && out->variety[0] && strcmp(out->variety, "yue") != 0)
+        snprintf(out->script, sizeof out->script, "%s", out->variety + 3);
+done:
+    rc = 0;
+fail:
+    free(nfc);
+    return rc;
+}

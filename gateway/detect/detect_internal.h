@@ -1,0 +1,81 @@
+/*
+ * Internal interface of the detect module: the mapped n-gram model, the
+ * variety marker tables and the prior built from hints.
+ */
+#ifndef PARLEY_DETECT_INTERNAL_H
+#define PARLEY_DETECT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parley/detect.h"
+
+#define PL__LANG_MAX 255
+#define PL__MODEL_SCRIPTS 4
+#define PL__NGRAM_MAX 5
+
+/* One language row of the model file (32 bytes on disk). */
+typedef struct pl__lang_row {
+    char code[6];                 /* NUL-padded ISO 639-1 */
+    uint8_t max_order;            /* 1..5 */
+    uint8_t floor_q;              /* -ln P(unseen character) / qstep */
+    char scripts[PL__MODEL_SCRIPTS][4]; /* ISO 15924, NUL-padded */
+    uint16_t permille[PL__MODEL_SCRIPTS]; /* share of the training letters */
+} pl__lang_row;
+
+typedef struct pl__posting {
+    uint8_t lang;
+    uint8_t q; /* -ln P(last char | previous chars) / qstep */
+} pl__posting;
+
+typedef struct pl__model {
+    const uint8_t *base;
+    size_t size;
+    uint32_t nlangs;
+    uint32_t bits;
+    uint32_t nentries;
+    float qstep;
+    const pl__lang_row *langs;
+    const uint32_t *dir;     /* (1 << bits) + 1 entry indexes */
+    const uint32_t *entries; /* pairs: fingerprint, first posting */
+    const pl__posting *postings;
+} pl__model;
+
+int pl__model_open(const char *path, pl__model *m, pl_error *err);
+void pl__model_close(pl__model *m);
+
+/* Hash of an n-gram's UTF-8 bytes; the build tool computes the same one. */
+uint64_t pl__ngram_hash(const uint8_t *s, size_t len);
+
+/* Postings of the n-gram with hash `h`; returns their number (0: unseen). */
+size_t pl__model_lookup(const pl__model *m, uint64_t h, const pl__posting **out);
+
+/* Variety marker tables for every language that has a file. */
+typedef struct pl__varieties pl__varieties;
+
+int pl__varieties_load(const char *dir, pl__varieties **out, pl_error *err);
+void pl__varieties_free(pl__varieties *v);
+
+/* Variety evidence from the text plus the hints, for `lang`. */
+void pl__varieties_decide(const pl__varieties *v, const char *lang,
+                          const char *text, size_t len,
+                          const pl_detect_hint *hints, size_t nhints,
+                          pl_detect_result *out);
+
+/*
+ * Adds ln(prior) for each of the model's languages to `logp` (nlangs
+ * entries) from the hints. With no usable hint the prior is uniform and
+ * nothing changes the ranking.
+ */
+void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
+                     size_t nhints, double *logp);
+
+/* Language part of a locale ("es-MX" -> "es", "zh_Hant" -> "zh", "yue" -> "zh"). */
+void pl__locale_language(const char *locale, char *out, size_t size);
+
+struct pl_detector {
+    pl__model model;
+    pl__varieties *varieties;
+};
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * The prior over languages built from hints (Accept-Language, storefront
+ * region, the conversation's earlier language). It is a mixture with the
+ * uniform distribution, so no language is ever ruled out by a hint.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/uloc.h>
+
+#include "detect_internal.h"
+
+/* Share of the prior each kind of hint may claim; the rest stays uniform. */
+static double hint_weight(pl_detect_hint_kind kind)
+{
+    switch (kind) {
+    case PL_HINT_CONVERSATION:
+        return 0.6;
+    case PL_HINT_LOCALE:
+        return 0.4;
+    case PL_HINT_ACCEPT_LANGUAGE:
+        return 0.3;
+    case PL_HINT_REGION:
+        return 0.2;
+    }
+    return 0.0;
+}
+
+/* Hints can claim at most this much in total. */
+#define MAX_HINT_MASS 0.9
+#define MAX_TAGS 16
+
+/* Codes used by other standards or by us for languages the model names differently. */
+static const char *const aliases[][2] = {
+    {"yue", "zh"}, {"cmn", "zh"}, {"arb", "ar"}, {"arz", "ar"}, {"afb", "ar"},
+    {"apc", "ar"}, {"ary", "ar"}, {"ajp", "ar"}, {"iw", "he"}, {"no", "nb"},
+    {"fil", "tl"}, {"in", "id"}, {"zsm", "ms"}, {"pes", "fa"},
+};
+
+void pl__locale_language(const char *locale, char *out, size_t size)
+{
+    size_t n = 0;
+    while (locale[n] && isalpha((unsigned char)locale[n]) && n + 1 < size && n < 8)
+        n++;
+    if (n + 1 > size)
+        n = size - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)locale[i]);
+    out[n] = '\0';
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+        if (strcmp(out, aliases[i][0]) == 0) {
+            snprintf(out, size, "%s", aliases[i][1]);
+            return;
+        }
+    }
+}
+
+static int find_lang(const pl__model *m, const char *code)
+{
+    for (uint32_t l = 0; l < m->nlangs; l++)
+        if (strcmp(m->langs[l].code, code) == 0)
+            return (int)l;
+    return -1;
+}
+
+/* "MX" or "419" alone: ICU's likely-subtags data gives the main language. */
+static void region_language(const char *region, char *out, size_t size)
+{
+    char tag[32], full[ULOC_FULLNAME_CAPACITY];
+    UErrorCode st = U_ZERO_ERROR;
+    out[0] = '\0';
+    snprintf(tag, sizeof tag, "und_%s", region);
+    uloc_addLikelySubtags(tag, full, sizeof full, &st);
+    if (U_FAILURE(st))
+        return;
+    st = U_ZERO_ERROR;
+    uloc_getLanguage(full, out, (int32_t)size, &st);
+    if (U_FAILURE(st) || strcmp(out, "und") == 0)
+        out[0] = '\0';
+}
+
+static int is_region_code(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 2)
+        return isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1]);
+    return n == 3 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+           isdigit((unsigned char)s[2]);
+}
+
+typedef struct weighted_tag {
+    char lang[12];
+    double q;
+} weighted_tag;
+
+/* Parses "es-MX,es;q=0.9,*;q=0.1" into languages with their q-values. */
+static size_t parse_accept_language(const char *v, weighted_tag *tags, size_t max)
+{
+    size_t n = 0;
+    while (*v && n < max) {
+        while (*v == ' ' || *v == ',')
+            v++;
+        const char *start = v;
+        while (*v && *v != ',' && *v != ';')
+            v++;
+        char tag[32];
+        size_t tl = (size_t)(v - start);
+        while (tl > 0 && start[tl - 1] == ' ')
+            tl--;
+        if (tl == 0 || tl >= sizeof tag) {
+            while (*v && *v != ',')
+                v++;
+            continue;
+        }
+        memcpy(tag, start, tl);
+        tag[tl] = '\0';
+        double q = 1.0;
+        while (*v == ';') {
+            v++;
+            while (*v == ' ')
+                v++;
+            if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
+                q = strtod(v + 2, NULL);
+            while (*v && *v != ',' && *v != ';')
+                v++;
+        }
+        if (strcmp(tag, "*") == 0 || !(q > 0.0) || q > 1.0)
+            continue;
+        pl__locale_language(tag, tags[n].lang, sizeof tags[n].lang);
+        tags[n].q = q;
+        if (tags[n].lang[0])
+            n++;
+    }
+    return n;
+}
+
+void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
+                     size_t nhints, double *logp)
+{
+    double mass[PL__LANG_MAX] = {0};
+    double claimed = 0.0;
+
+    for (size_t h = 0; h < nhints; h++) {
+        const char *v = hints[h].value;
+        weighted_tag tags[MAX_TAGS];
+        size_t nt = 0;
+        if (v == NULL || *v == '\0')
+            continue;
+        if (hints[h].kind == PL_HINT_ACCEPT_LANGUAGE) {
+            nt = parse_accept_language(v, tags, MAX_TAGS);
+        } else if (hints[h].kind == PL_HINT_REGION && is_region_code(v)) {
+            region_language(v, tags[0].lang, sizeof tags[0].lang);
+            pl__locale_language(tags[0].lang, tags[0].lang, sizeof tags[0].lang);
+            tags[0].q = 1.0;
+            nt = tags[0].lang[0] ? 1 : 0;
+        } else {
+            pl__locale_language(v, tags[0].lang, sizeof tags[0].lang);
+            tags[0].q = 1.0;
+            nt = tags[0].lang[0] ? 1 : 0;
+        }
+        double qsum = 0.0;
+        for (size_t t = 0; t < nt; t++)
+            if (find_lang(m, tags[t].lang) >= 0)
+                qsum += tags[t].q;
+        if (qsum <= 0.0)
+            continue;
+        double w = hint_weight(hints[h].kind);
+        for (size_t t = 0; t < nt; t++) {
+            int l = find_lang(m, tags[t].lang);
+            if (l >= 0)
+                mass[l] += w * tags[t].q / qsum;
+        }
+        claimed += w;
+    }
+    if (claimed <= 0.0)
+        return;
+    /* Scale the hints down together when they claim too much. */
+    double scale = claimed > MAX_HINT_MASS ? MAX_HINT_MASS / claimed : 1.0;
+    double uniform = (1.0 - claimed * scale) / m->nlangs;
+    for (uint32_t l = 0; l < m->nlangs; l++)
+        logp[l] += log(uniform + mass[l] * scale);
+}

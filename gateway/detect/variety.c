@@ -1,0 +1,521 @@
+/*
+ * Varieties (dialects) of a detected language from reviewable marker files
+ * in locales/varieties/<lang>.txt, plus hints whose region names a variety.
+ * A variety is reported only when markers or hints support it.
+ *
+ * File format, one marker per line ('#' starts a comment):
+ *   <variety> <weight> <pattern>      pattern: word, "two words", pre*, *suffix
+ *   @match substring                  patterns match anywhere (no word breaks: Chinese)
+ *   @override <variety> <min>         this variety wins once its score reaches min
+ *   @chars <file> <weight>            "<variety> <characters>" lines: each such
+ *                                     character in the text adds <weight>
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dirent.h>
+#include <unicode/uchar.h>
+#include <unicode/uloc.h>
+
+#include "detect_internal.h"
+#include "parley/text.h"
+
+#define MAX_VARIETIES 8
+#define LINE_MAX_LEN 1024
+#define NORM_MAX 8192 /* bytes of a message looked at for markers */
+
+typedef struct marker {
+    int variety;
+    double weight;
+    char *needle; /* normalized, with ' ' at word edges */
+} marker;
+
+typedef struct char_set {
+    int variety;
+    double weight;
+    int32_t *cps; /* sorted */
+    size_t n;
+} char_set;
+
+typedef struct vfile {
+    char lang[8];
+    char names[MAX_VARIETIES][16];
+    int nvar;
+    int substring;
+    int override_var;
+    double override_min;
+    marker *markers;
+    size_t nmarkers;
+    char_set sets[MAX_VARIETIES];
+    int nsets;
+} vfile;
+
+struct pl__varieties {
+    vfile *files;
+    size_t nfiles;
+};
+
+/* Spelling variants that carry no dialect information are folded away. */
+static UChar32 fold_cp(UChar32 c)
+{
+    switch (c) {
+    case 0x0623: case 0x0625: case 0x0622: case 0x0671:
+        return 0x0627; /* alef with hamza or madda -> bare alef */
+    case 0x0649:
+        return 0x064A; /* alef maqsura -> ya */
+    case 0x0629:
+        return 0x0647; /* ta marbuta -> ha */
+    case 0x06CC:
+        return 0x064A; /* Persian ya, common on Arabic keyboards */
+    default:
+        return u_tolower(c);
+    }
+}
+
+static size_t put_utf8(char *o, UChar32 c)
+{
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xC0 | (c >> 6));
+        o[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | (c >> 12));
+        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (c >> 18));
+    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/*
+ * Writes " word word " (lower-case letters, marks and tatweel dropped,
+ * everything else a single space) into out (cap bytes). Returns the length.
+ */
+static size_t normalize_words(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t i = 0, o = 0;
+    out[o++] = ' ';
+    while (i < len && o + 6 < cap) {
+        UChar32 c = pl_text_next_cp(s, len, &i);
+        if (c < 0)
+            break;
+        int8_t t = u_charType(c);
+        if (t == U_NON_SPACING_MARK || c == 0x0640)
+            continue;
+        if (u_isalpha(c) || t == U_COMBINING_SPACING_MARK) {
+            o += put_utf8(out + o, fold_cp(c));
+        } else if (out[o - 1] != ' ') {
+            out[o++] = ' ';
+        }
+    }
+    if (out[o - 1] != ' ')
+        out[o++] = ' ';
+    out[o] = '\0';
+    return o;
+}
+
+static int variety_index(vfile *f, const char *name, int add)
+{
+    for (int i = 0; i < f->nvar; i++)
+        if (strcmp(f->names[i], name) == 0)
+            return i;
+    if (!add || f->nvar == MAX_VARIETIES || strlen(name) >= sizeof f->names[0])
+        return -1;
+    snprintf(f->names[f->nvar], sizeof f->names[0], "%s", name);
+    return f->nvar++;
+}
+
+static int cmp_cp(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int load_chars(vfile *f, const char *dir, const char *name, double weight,
+                      pl_error *err)
+{
+    char path[4096], *line = NULL;
+    size_t lcap = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return pl_error_set(err, PL_ENOENT, "%s: %s", path, strerror(errno));
+    unsigned lineno = 0;
+    int rc = 0;
+    while (getline(&line, &lcap, fp) >= 0) {
+        lineno++;
+        char *p = line, *var;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        var = strsep(&p, " \t");
+        int v = var ? variety_index(f, var, 1) : -1;
+        if (v < 0 || p == NULL || f->nsets == MAX_VARIETIES) {
+            rc = pl_error_set_at(err, PL_ESYNTAX, path, lineno, 1, "expected '<variety> <characters>'");
+            break;
+        }
+        char_set *cs = &f->sets[f->nsets++];
+        size_t len = strlen(p), i = 0;
+        cs->variety = v;
+        cs->weight = weight;
+        cs->cps = malloc((len + 1) * sizeof *cs->cps);
+        if (cs->cps == NULL) {
+            rc = pl_error_set(err, PL_ENOMEM, "out of memory");
+            break;
+        }
+        while (i < len) {
+            int32_t c = pl_text_next_cp(p, len, &i);
+            if (c < 0) {
+                rc = pl_error_set_at(err, PL_EUTF8, path, lineno, 1, "invalid UTF-8");
+                break;
+            }
+            if (c > ' ')
+                cs->cps[cs->n++] = c;
+        }
+        if (rc < 0)
+            break;
+        qsort(cs->cps, cs->n, sizeof *cs->cps, cmp_cp);
+    }
+    free(line);
+    fclose(fp);
+    return rc;
+}
+
+static int add_marker(vfile *f, int v, double w, const char *pattern, pl_error *err)
+{
+    char norm[LINE_MAX_LEN * 2];
+    size_t plen = strlen(pattern);
+    int pre = 0, suf = 0;
+    if (plen > 1 && pattern[plen - 1] == '*') {
+        pre = 1;
+        plen--;
+    }
+    if (plen > 1 && pattern[0] == '*') {
+        suf = 1;
+        pattern++;
+        plen--;
+    }
+    size_t n = normalize_words(pattern, plen, norm, sizeof norm);
+    /* norm is " word "; a prefix keeps only the leading edge, a suffix the trailing one. */
+    char *start = norm;
+    if (f->substring || suf) {
+        start++;
+        n--;
+    }
+    if (f->substring || pre) {
+        start[n - 1] = '\0';
+        n--;
+    }
+    if (strspn(start, " ") == n)
+        return 1; /* no letters: nothing to match */
+    marker *nm = realloc(f->markers, (f->nmarkers + 1) * sizeof *nm);
+    if (nm == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    f->markers = nm;
+    marker *mk = &f->markers[f->nmarkers];
+    mk->variety = v;
+    mk->weight = w;
+    mk->needle = strdup(start);
+    if (mk->needle == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    f->nmarkers++;
+    return 0;
+}
+
+static int load_file(vfile *f, const char *dir, const char *name, pl_error *err)
+{
+    char path[4096], line[LINE_MAX_LEN];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return pl_error_set(err, PL_EIO, "%s: %s", path, strerror(errno));
+    snprintf(f->lang, sizeof f->lang, "%.*s", (int)(strchr(name, '.') - name), name);
+    f->override_var = -1;
+    unsigned lineno = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, fp)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *p = line, *tok[3];
+        int nt = 0;
+        while (nt < 3) {
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '\0' || *p == '\n')
+                break;
+            tok[nt++] = p;
+            if (nt == 3)
+                break;
+            while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+                p++;
+            if (*p)
+                *p++ = '\0';
+        }
+        if (nt == 0)
+            continue;
+        if (nt == 3) {
+            /* The pattern runs to the end of the line; trim trailing space. */
+            size_t l = strlen(tok[2]);
+            while (l > 0 && isspace((unsigned char)tok[2][l - 1]))
+                tok[2][--l] = '\0';
+        }
+        char *end = NULL;
+        if (strcmp(tok[0], "@match") == 0 && nt >= 2 && strncmp(tok[1], "substring", 9) == 0) {
+            f->substring = 1;
+        } else if (strcmp(tok[0], "@override") == 0 && nt == 3) {
+            f->override_var = variety_index(f, tok[1], 1);
+            f->override_min = strtod(tok[2], &end);
+            if (f->override_var < 0 || end == tok[2])
+                rc = pl_error_set_at(err, PL_ESYNTAX, path, lineno, 1, "bad @override");
+        } else if (strcmp(tok[0], "@chars") == 0 && nt == 3) {
+            char *file = tok[1];
+            double w = strtod(tok[2], &end);
+            if (end == tok[2] || strchr(file, '/'))
+                rc = pl_error_set_at(err, PL_ESYNTAX, path, lineno, 1, "bad @chars");
+            else
+                rc = load_chars(f, dir, file, w, err);
+        } else if (nt == 3 && tok[0][0] != '@') {
+            int v = variety_index(f, tok[0], 1);
+            double w = strtod(tok[1], &end);
+            if (v < 0)
+                rc = pl_error_set_at(err, PL_ESYNTAX, path, lineno, 1,
+                                     "too many varieties or name too long: '%s'", tok[0]);
+            else if (end == tok[1] || *end != '\0' || !(w > 0.0 && w <= 10.0))
+                rc = pl_error_set_at(err, PL_ESYNTAX, path, lineno,
+                                     (unsigned)(tok[1] - line) + 1,
+                                     "weight must be a number in (0, 10]");
+            else if ((rc = add_marker(f, v, w, tok[2], err)) == 1)
+                rc = pl_error_set_at(err, PL_ESYNTAX, path, lineno,
+                                     (unsigned)(tok[2] - line) + 1, "empty pattern");
+        } else {
+            rc = pl_error_set_at(err, PL_ESYNTAX, path, lineno, 1,
+                                 "expected '<variety> <weight> <pattern>'");
+        }
+    }
+    fclose(fp);
+    return rc;
+}
+
+static void free_file(vfile *f)
+{
+    for (size_t i = 0; i < f->nmarkers; i++)
+        free(f->markers[i].needle);
+    free(f->markers);
+    for (int i = 0; i < f->nsets; i++)
+        free(f->sets[i].cps);
+}
+
+void pl__varieties_free(pl__varieties *v)
+{
+    if (v == NULL)
+        return;
+    for (size_t i = 0; i < v->nfiles; i++)
+        free_file(&v->files[i]);
+    free(v->files);
+    free(v);
+}
+
+int pl__varieties_load(const char *dir, pl__varieties **out, pl_error *err)
+{
+    pl__varieties *v = calloc(1, sizeof *v);
+    int rc = 0;
+    if (v == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    DIR *dp = opendir(dir);
+    if (dp == NULL) {
+        /* The model alone still identifies languages; varieties stay null. */
+        *out = v;
+        return 0;
+    }
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(dp)) != NULL) {
+        size_t l = strlen(de->d_name);
+        /* <lang>.txt only; helper data such as zh-chars.txt has a '-'. */
+        if (l < 5 || l > 8 || strcmp(de->d_name + l - 4, ".txt") != 0 ||
+            strchr(de->d_name, '-'))
+            continue;
+        vfile *nf = realloc(v->files, (v->nfiles + 1) * sizeof *nf);
+        if (nf == NULL) {
+            rc = pl_error_set(err, PL_ENOMEM, "out of memory");
+            break;
+        }
+        v->files = nf;
+        memset(&v->files[v->nfiles], 0, sizeof *nf);
+        rc = load_file(&v->files[v->nfiles++], dir, de->d_name, err);
+    }
+    closedir(dp);
+    if (rc < 0) {
+        pl__varieties_free(v);
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Region -> variety, for hints. An empty region matches any other region. */
+static const struct {
+    const char *lang, *regions, *variety;
+} region_varieties[] = {
+    {"es", "ES", "es-ES"}, {"es", "", "es-419"},
+    {"pt", "BR", "pt-BR"}, {"pt", "", "pt-PT"},
+    {"en", "US PR", "en-US"}, {"en", "GB IE AU NZ IN ZA", "en-GB"},
+    {"fr", "CA", "fr-CA"}, {"fr", "", "fr-FR"},
+    {"zh", "TW HK MO", "zh-Hant"}, {"zh", "CN SG", "zh-Hans"},
+    {"ar", "EG SD", "arz"}, {"ar", "SA AE KW QA BH OM", "afb"},
+    {"ar", "SY LB JO PS", "apc"}, {"ar", "MA DZ TN LY", "ary"},
+};
+
+/* The variety of `lang` a hint points to, or NULL. */
+static const char *hint_variety(const vfile *f, const char *lang, pl_detect_hint_kind kind,
+                                const char *value)
+{
+    char loc[ULOC_FULLNAME_CAPACITY], region[8] = "", script[8] = "", hl[12];
+    UErrorCode st = U_ZERO_ERROR;
+
+    /* A variety name itself ("es-419", "arz", "zh-Hant"). */
+    for (int i = 0; i < f->nvar; i++)
+        if (strcasecmp(value, f->names[i]) == 0)
+            return f->names[i];
+    if (kind == PL_HINT_REGION && strlen(value) == 2 && isalpha((unsigned char)value[0]))
+        snprintf(region, sizeof region, "%c%c", toupper((unsigned char)value[0]),
+                 toupper((unsigned char)value[1]));
+    else {
+        uloc_forLanguageTag(value, loc, sizeof loc, NULL, &st);
+        if (U_FAILURE(st))
+            return NULL;
+        pl__locale_language(loc, hl, sizeof hl);
+        if (strcmp(hl, lang) != 0)
+            return NULL;
+        uloc_getCountry(loc, region, sizeof region, &st);
+        uloc_getScript(loc, script, sizeof script, &st);
+        if (U_FAILURE(st))
+            return NULL;
+    }
+    if (strcmp(lang, "zh") == 0 && script[0])
+        return strcmp(script, "Hant") == 0 ? "zh-Hant" : "zh-Hans";
+    if (region[0] == '\0')
+        return NULL;
+    for (size_t i = 0; i < sizeof region_varieties / sizeof region_varieties[0]; i++) {
+        if (strcmp(region_varieties[i].lang, lang) != 0)
+            continue;
+        const char *rs = region_varieties[i].regions;
+        if (rs[0] == '\0')
+            return region_varieties[i].variety;
+        for (const char *p = rs; (p = strstr(p, region)) != NULL; p++)
+            if ((p == rs || p[-1] == ' ') && (p[2] == ' ' || p[2] == '\0'))
+                return region_varieties[i].variety;
+    }
+    return NULL;
+}
+
+/* How much a hint of each kind counts, in the same units as marker weights. */
+static double hint_bonus(pl_detect_hint_kind kind)
+{
+    switch (kind) {
+    case PL_HINT_CONVERSATION:
+        return 1.5;
+    case PL_HINT_LOCALE:
+        return 1.0;
+    case PL_HINT_ACCEPT_LANGUAGE:
+        return 0.8;
+    case PL_HINT_REGION:
+        return 0.6;
+    }
+    return 0.0;
+}
+
+static int in_set(const char_set *cs, int32_t c)
+{
+    return bsearch(&c, cs->cps, cs->n, sizeof c, cmp_cp) != NULL;
+}
+
+void pl__varieties_decide(const pl__varieties *v, const char *lang,
+                          const char *text, size_t len,
+                          const pl_detect_hint *hints, size_t nhints,
+                          pl_detect_result *out)
+{
+    const vfile *f = NULL;
+    double text_score[MAX_VARIETIES] = {0}, total[MAX_VARIETIES] = {0};
+    char norm[NORM_MAX];
+
+    for (size_t i = 0; v && i < v->nfiles; i++)
+        if (strcmp(v->files[i].lang, lang) == 0)
+            f = &v->files[i];
+    if (f == NULL || f->nvar == 0)
+        return;
+    normalize_words(text, len, norm, sizeof norm);
+    for (size_t i = 0; i < f->nmarkers; i++)
+        if (strstr(norm, f->markers[i].needle))
+            text_score[f->markers[i].variety] += f->markers[i].weight;
+    for (int k = 0; k < f->nsets; k++) {
+        size_t i = 0;
+        while (i < len) {
+            int32_t c = pl_text_next_cp(text, len, &i);
+            if (c >= 0x2E80 && in_set(&f->sets[k], c))
+                text_score[f->sets[k].variety] += f->sets[k].weight;
+        }
+    }
+    for (int i = 0; i < f->nvar; i++)
+        total[i] = text_score[i];
+    for (size_t h = 0; h < nhints; h++) {
+        if (hints[h].value == NULL)
+            continue;
+        const char *hv = NULL;
+        if (hints[h].kind == PL_HINT_ACCEPT_LANGUAGE) {
+            /* The first listed tag of this language that names a variety. */
+            char tag[64];
+            for (const char *p = hints[h].value; *p && hv == NULL;) {
+                size_t n = strcspn(p, ",;");
+                while (n > 0 && p[0] == ' ')
+                    p++, n--;
+                if (n < sizeof tag) {
+                    memcpy(tag, p, n);
+                    tag[n] = '\0';
+                    hv = hint_variety(f, lang, hints[h].kind, tag);
+                }
+                p += n;
+                p += strcspn(p, ",");
+                if (*p == ',')
+                    p++;
+            }
+        } else {
+            hv = hint_variety(f, lang, hints[h].kind, hints[h].value);
+        }
+        int idx = hv ? variety_index((vfile *)f, hv, 0) : -1;
+        if (idx >= 0)
+            total[idx] += hint_bonus(hints[h].kind);
+    }
+    int best = -1, second = -1;
+    if (f->override_var >= 0 && text_score[f->override_var] >= f->override_min) {
+        best = f->override_var;
+    } else {
+        for (int i = 0; i < f->nvar; i++) {
+            if (best < 0 || total[i] > total[best]) {
+                second = best;
+                best = i;
+            } else if (second < 0 || total[i] > total[second]) {
+                second = i;
+            }
+        }
+    }
+    double runner = second >= 0 ? total[second] : 0.0;
+    if (best < 0 || total[best] <= 0.0 || total[best] == runner)
+        return;
+    snprintf(out->variety, sizeof out->variety, "%s", f->names[best]);
+    out->variety_confidence = 1.0 - exp(-(total[best] - runner));
+    out->variety_from_hint = text_score[best] <= 0.0;
+}

@@ -1,0 +1,101 @@
+/*
+ * Language and dialect identification for short chat messages: script
+ * detection, then a character n-gram model (locales/langid.bin), then
+ * variety markers (locales/varieties/), with priors from hints.
+ */
+#ifndef PARLEY_DETECT_H
+#define PARLEY_DETECT_H
+
+#include <stddef.h>
+
+#include "parley/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Alternatives reported besides the best language. */
+#define PL_DETECT_MAX_ALT 3
+
+/*
+ * A loaded detector: the mapped model and the variety markers. Immutable
+ * once opened, so any number of threads may use one detector at a time.
+ */
+typedef struct pl_detector pl_detector;
+
+/**
+ * Opens the detector from `locales_dir` (the folder holding langid.bin and
+ * varieties/); NULL means pl_detect_default_dir(). Returns 0 and stores the
+ * detector in `*out` (free it with pl_detect_close()), or PL_ENOENT,
+ * PL_EIO, PL_ESYNTAX (corrupt model or marker file, with file:line in
+ * `err`), PL_ENOMEM.
+ */
+int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err);
+
+/** Unmaps and frees `d` (NULL is allowed). */
+void pl_detect_close(pl_detector *d);
+
+/**
+ * Returns $PARLEY_LOCALES_DIR when set and non-empty, else the locales
+ * directory chosen at build time. The string is static; do not free it.
+ */
+const char *pl_detect_default_dir(void);
+
+typedef enum pl_detect_hint_kind {
+    /* An HTTP Accept-Language value: "es-MX,es;q=0.9,en;q=0.5". */
+    PL_HINT_ACCEPT_LANGUAGE = 0,
+    /* The storefront's region, ISO 3166 ("MX") or a locale ("es-MX"). */
+    PL_HINT_REGION,
+    /* The language (or variety) detected earlier in this conversation. */
+    PL_HINT_CONVERSATION,
+    /* A locale the caller believes likely, without more context. */
+    PL_HINT_LOCALE
+} pl_detect_hint_kind;
+
+typedef struct pl_detect_hint {
+    pl_detect_hint_kind kind;
+    const char *value;
+} pl_detect_hint;
+
+typedef struct pl_detect_alt {
+    char language[8];
+    double confidence;
+} pl_detect_alt;
+
+typedef struct pl_detect_result {
+    char language[8];   /* ISO 639-1 where one exists, else 639-3; "und" */
+    char variety[16];   /* BCP 47 ("es-419", "yue", "arz"); "" when no evidence */
+    char script[5];     /* ISO 15924 of the text's main script; "Zyyy" if none */
+    double confidence;  /* posterior of `language`, in [0, 1] */
+    double variety_confidence; /* 0 when `variety` is "" */
+    int variety_from_hint;     /* the variety comes from a hint, not the text */
+    size_t letters;     /* letters the decision rests on */
+    size_t nalt;
+    pl_detect_alt alt[PL_DETECT_MAX_ALT];
+} pl_detect_result;
+
+/**
+ * Identifies the language and variety of the UTF-8 `text`. `hints` (may be
+ * NULL when `nhints` is 0) shift the prior; clear text still wins over them.
+ * Returns 0 and fills `*out` (language "und" with confidence 0 when the
+ * text has no letters), or PL_EUTF8 (offset in `err`), PL_ELIMIT, PL_EINVAL.
+ * Allocates nothing that the caller frees.
+ */
+int pl_detect_text(const pl_detector *d, const char *text, size_t len,
+                   const pl_detect_hint *hints, size_t nhints,
+                   pl_detect_result *out, pl_error *err);
+
+/** Number of languages in the model. */
+size_t pl_detect_language_count(const pl_detector *d);
+
+/** The code of language `i` (< pl_detect_language_count()), or NULL. */
+const char *pl_detect_language_code(const pl_detector *d, size_t i);
+
+/** Size in bytes of the mapped model file. */
+size_t pl_detect_model_size(const pl_detector *d);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
