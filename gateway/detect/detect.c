@@ -314,6 +314,9 @@ static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
             /* The model's n-grams never span words; marks are left out of them. */
             if (sc->wordlen > 0 && sc->nactive > 1)
                 prune(sc);
+            /* One candidate left: the rest of the text cannot change the answer. */
+            if (sc->nactive == 1)
+                return;
             sc->wordlen = 0;
         }
     }

@@ -1,0 +1,71 @@
+// Benchmark driver for CLD2 (Debian libcld2-dev): reads one message per line
+// from FILE, prints CLD2's best-effort language per line on stdout (Hebrew's
+// "iw" as "he", "zh-Hant" as "zh", unknown as "und"), and timing and peak
+// resident memory on stderr in the same format as parley_langid.c.
+#include <cstdio> // before CLD2's header, which uses FILE without including it
+
+#include <cld2/internal/lang_script.h>
+#include <cld2/public/compact_lang_det.h>
+#include <cld2/public/encodings.h>
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+static double now()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        std::cerr << "usage: cld2_langid FILE\n";
+        return 2;
+    }
+    std::ifstream in(argv[1]);
+    std::vector<std::string> lines;
+    size_t bytes = 0;
+    for (std::string l; std::getline(in, l);) {
+        bytes += l.size();
+        lines.push_back(l);
+    }
+    std::vector<CLD2::Language> out(lines.size());
+    CLD2::CLDHints hints = {nullptr, nullptr, CLD2::UNKNOWN_ENCODING, CLD2::UNKNOWN_LANGUAGE};
+    double t0 = now();
+    for (size_t i = 0; i < lines.size(); i++) {
+        CLD2::Language lang3[3];
+        int percent3[3], text_bytes;
+        double score3[3];
+        bool reliable;
+        out[i] = CLD2::ExtDetectLanguageSummary(lines[i].data(), (int)lines[i].size(), true,
+                                                &hints, CLD2::kCLDFlagBestEffort, lang3,
+                                                percent3, score3, nullptr, &text_bytes,
+                                                &reliable);
+    }
+    double dt = now() - t0;
+    for (CLD2::Language l : out) {
+        std::string code = CLD2::LanguageCode(l);
+        if (code == "iw")
+            code = "he";
+        else if (code == "zh-Hant")
+            code = "zh";
+        else if (code == "un" || code == "xxx")
+            code = "und";
+        std::printf("%s\n", code.c_str());
+    }
+    rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    std::fprintf(stderr,
+                 "messages=%zu bytes=%zu seconds=%.4f msgs_per_s=%.0f mb_per_s=%.2f maxrss_mb=%.1f\n",
+                 lines.size(), bytes, dt, lines.size() / dt, bytes / dt / 1e6,
+                 ru.ru_maxrss / 1024.0);
+    return 0;
+}

@@ -1,0 +1,22 @@
+// Benchmark driver for ELD (npm `eld`, large database, run under Node):
+// reads one message per line from FILE, prints ELD's language per line on
+// stdout ("und" when it gives none), timing and peak resident memory on
+// stderr in the same format as parley_langid.c.
+// usage: node eld_langid.mjs FILE   (with eld installed where Node finds it)
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { eld } from 'eld/large';
+
+const text = readFileSync(process.argv[2], 'utf8');
+const lines = text.split('\n');
+if (lines.length && lines[lines.length - 1] === '') lines.pop();
+const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
+const out = new Array(lines.length);
+const t0 = performance.now();
+for (let i = 0; i < lines.length; i++) out[i] = eld.detect(lines[i]).language || 'und';
+const dt = (performance.now() - t0) / 1000;
+process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+const rss = process.resourceUsage().maxRSS / 1024;
+process.stderr.write(`messages=${lines.length} bytes=${bytes} seconds=${dt.toFixed(4)} ` +
+  `msgs_per_s=${Math.round(lines.length / dt)} mb_per_s=${(bytes / dt / 1e6).toFixed(2)} ` +
+  `maxrss_mb=${rss.toFixed(1)}\n`);
