@@ -344,7 +344,8 @@ static void report_unknown_parent(pl_policy_set *set, pl__file *f, pl_diags *dia
     const pl_yaml_node *at = pl_yaml_map_get(f->doc.root, "inherits");
 
     for (size_t i = 0; i < set->nfiles && n < 255; i++)
-        names[n++] = set->files[i]->tag;
+        if (set->files[i] != f)
+            names[n++] = set->files[i]->tag;
     names[n] = NULL;
     hint = pl_suggest(f->cfg.inherits, names);
     if (hint)
