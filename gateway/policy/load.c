@@ -256,9 +256,8 @@ static int load_file(pl_policy_set *set, const char *path, pl_diags *diags,
                        .root = &pl__policy_file_section};
     preset_unset(&f->cfg);
     pl_cfg_apply(&ctx, &pl__policy_file_section, f->doc.root, &f->cfg);
-    if (diags->errors != before)
-        return 0;
-    {
+    /* Checks the tables cannot express, also on a file with other errors. */
+    if (f->doc.root != NULL && f->doc.root->kind == PL_YAML_MAP) {
         const pl_yaml_node *root = f->doc.root;
         const pol_file *c = &f->cfg;
         const char **ids;
@@ -270,15 +269,15 @@ static int load_file(pl_policy_set *set, const char *path, pl_diags *diags,
         ids = pl_arena_calloc(&set->arena, n + 1, sizeof(char *));
         if (ids == NULL)
             return PL_ENOMEM;
-        if (strcmp(c->locale, f->tag) != 0)
+        if (c->locale != NULL && strcmp(c->locale, f->tag) != 0)
             ERR_NODE(diags, f->doc.file, pl_yaml_map_get(root, "locale"),
                      "locale '%s' does not match the file name '%s' "
                      "(name the file %s.yaml)",
                      c->locale, base_name(f->path), c->locale);
-        if (c->inherits != NULL && strcmp(c->inherits, c->locale) == 0)
+        if (c->inherits != NULL && c->locale != NULL && strcmp(c->inherits, c->locale) == 0)
             ERR_NODE(diags, f->doc.file, pl_yaml_map_get(root, "inherits"),
                      "policy '%s' cannot inherit from itself", c->locale);
-        if (c->inherits != NULL && strcmp(c->locale, "default") == 0)
+        if (c->inherits != NULL && c->locale != NULL && strcmp(c->locale, "default") == 0)
             ERR_NODE(diags, f->doc.file, pl_yaml_map_get(root, "inherits"),
                      "the default policy is the root and cannot inherit");
         for (size_t i = 0; i < c->rules.count; i++)

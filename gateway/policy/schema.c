@@ -23,7 +23,8 @@ const char *const pl__formalities[] = {"formal", "informal", "neutral", NULL};
 /* Forms of address a translator can be told and a reply checked for. */
 const char *const pl__addresses[] = {
     "keigo", "sie", "du", "vous", "tu", "usted", "ustedes", "vosotros",
-    "o-senhor", "voce", "siz", "sen", "anda", "kamu", "antum", "anta", "you",
+    "o-senhor", "voce", "lei", "siz", "sen", "anda", "kamu", "antum", "anta",
+    "you",
     NULL};
 const char *const pl__honorifics[] = {"teineigo", "kenjougo", "sonkeigo", NULL};
 const char *const pl__speech_levels[] = {"hasipsio", "haeyo", "haera", NULL};
