@@ -554,11 +554,21 @@ size_t pl_cfg_apply(const pl_cfg_ctx *ctx, const pl_cfg_section *section,
     return apply_section(ctx, section, node, node, obj);
 }
 
+/* Sections may nest themselves (a policy's `any:` holds conditions); each
+ * section is walked once per path, never inside itself. */
+#define WALK_MAX_DEPTH 16
+
 static void walk(const pl_cfg_section *sec, char *prefix, size_t plen,
                  size_t cap,
                  void (*fn)(const char *, const pl_cfg_directive *, void *),
-                 void *arg)
+                 void *arg, const pl_cfg_section **stack, size_t depth)
 {
+    for (size_t i = 0; i < depth; i++)
+        if (stack[i] == sec)
+            return;
+    if (depth == WALK_MAX_DEPTH)
+        return;
+    stack[depth++] = sec;
     for (size_t i = 0; i < sec->count; i++) {
         const pl_cfg_directive *d = &sec->directives[i];
         int n = snprintf(prefix + plen, cap - plen, "%s%s", plen ? "." : "",
@@ -572,7 +582,7 @@ static void walk(const pl_cfg_section *sec, char *prefix, size_t plen,
                 memcpy(prefix + len, "[]", 3);
                 len += 2;
             }
-            walk(d->section, prefix, len, cap, fn, arg);
+            walk(d->section, prefix, len, cap, fn, arg, stack, depth);
         }
         prefix[plen] = '\0';
     }
@@ -584,6 +594,7 @@ void pl_cfg_walk(const pl_cfg_section *section,
                  void *arg)
 {
     char prefix[256] = "";
+    const pl_cfg_section *stack[WALK_MAX_DEPTH];
 
-    walk(section, prefix, 0, sizeof(prefix), fn, arg);
+    walk(section, prefix, 0, sizeof(prefix), fn, arg, stack, 0);
 }
