@@ -262,6 +262,23 @@ int pl_policy_watch_start(struct uv_loop_s *loop, const char *dir,
 /** Stops the watcher; its memory is freed from the close callbacks. */
 void pl_policy_watch_stop(pl_policy_watch *w);
 
+/**
+ * For a reload: loads the policies configured in `cfg`, logs every error
+ * and warning with its position (pl_log), counts the attempt in the reload
+ * stats and returns 0 and the new set in *out, or a pl_err (*out NULL: the
+ * caller keeps the running policies).
+ */
+int pl_policy_reload(const struct pl_config *cfg, pl_policy_set **out);
+
+/**
+ * Starts a watcher on the policies folder of `cfg` when policies.watch is
+ * on and the folder exists; *out stays NULL otherwise. Logs what it does.
+ * Returns 0 or the error of pl_policy_watch_start() (also logged).
+ */
+int pl_policy_watch_configured(struct uv_loop_s *loop, const struct pl_config *cfg,
+                               void (*on_change)(void *arg), void *arg,
+                               pl_policy_watch **out);
+
 /** Writes the policies folder for `cfg` (resolved) into buf; returns buf. */
 const char *pl_policy_configured_dir(const struct pl_config *cfg, char *buf,
                                      size_t size);
