@@ -112,8 +112,23 @@ static void brk_return(pl__brk *b, UBreakIterator *it)
 static int fold(const UChar *src, int32_t n, UChar *dst, int32_t cap, int32_t *out)
 {
     UErrorCode st = U_ZERO_ERROR;
-    const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
+    const UNormalizer2 *nf;
+    int32_t i = 0;
 
+    /* ASCII letters, digits and punctuation fold to themselves, lower-cased:
+     * the common case for Latin-script text, done without ICU. Control
+     * characters and everything else go through NFKC_Casefold. */
+    if (n <= cap) {
+        while (i < n && src[i] >= 0x20 && src[i] < 0x7F) {
+            UChar c = src[i];
+            dst[i++] = c >= 'A' && c <= 'Z' ? (UChar)(c + 32) : c;
+        }
+        if (i == n) {
+            *out = n;
+            return 0;
+        }
+    }
+    nf = unorm2_getNFKCCasefoldInstance(&st);
     if (U_FAILURE(st))
         return PL_EICU;
     *out = unorm2_normalize(nf, src, n, dst, cap, &st);
@@ -210,7 +225,7 @@ static int to_utf16(pl_arena *a, const char *s, size_t len, text_view *v)
 
 static unsigned hash_char(UChar c)
 {
-    return (unsigned)(c * 31u) & 63u;
+    return ((unsigned)c ^ ((unsigned)c >> 6)) & 63u;
 }
 
 static int segment(pl_arena *a, const pl_policy *p, text_view *v)
@@ -399,7 +414,8 @@ static int match_term(eval_ctx *e, const pl__term *t, spans *out, const char *la
 
     for (int32_t i = v->bucket[hash_char(t->folded[0])]; i >= 0; i = v->next[i]) {
         int32_t s = v->fb[i], end = s + t->len, j;
-        if (end > v->nfolded || memcmp(v->folded + s, t->folded, (size_t)t->len * sizeof(UChar)))
+        if (end > v->nfolded || v->folded[s] != t->folded[0] ||
+            memcmp(v->folded + s, t->folded, (size_t)t->len * sizeof(UChar)))
             continue;
         if ((j = boundary_at(v, end)) < 0)
             continue;
@@ -831,6 +847,7 @@ int pl_policy_evaluate(const pl_policy *p, const pl_policy_input *in,
     flags fl = {0};
     results r = {0};
     const char *mask_with = "***";
+    int stale = 1; /* protected spans are found again after each change */
     int rc;
 
     *out = NULL;
@@ -850,11 +867,12 @@ int pl_policy_evaluate(const pl_policy *p, const pl_policy_input *in,
     if (in->direction == PL_POLICY_OUT && p->nfixes > 0) {
         for (size_t i = 0; i < p->nfixes; i++) {
             buf nb = {0};
-            if ((rc = protected_spans(&e, v, &prot)) != 0)
+            if (stale && (rc = protected_spans(&e, v, &prot)) != 0)
                 return rc;
             rc = apply_fix(&e, p->fixes[i], v, &prot, &fl, &nb);
             if (e.err)
                 return e.err;
+            stale = rc == 1;
             if (rc == 1) {
                 text_view *nv = pl_arena_calloc(arena, 1, sizeof(*nv));
                 if (nv == NULL)
@@ -865,7 +883,7 @@ int pl_policy_evaluate(const pl_policy *p, const pl_policy_input *in,
             }
         }
     }
-    if ((rc = protected_spans(&e, v, &prot)) != 0)
+    if (stale && (rc = protected_spans(&e, v, &prot)) != 0)
         return rc;
     if ((rc = segment(arena, p, v)) != 0)
         return rc;

@@ -821,6 +821,19 @@ static void test_missing_folder(void **state)
     pl_diags_free(&d);
 }
 
+static void test_reload_stats(void **state)
+{
+    pl_policy_reload_stats before = pl_policy_reload_stats_get(), after;
+
+    (void)state;
+    pl_policy_reload_count(1);
+    pl_policy_reload_count(0);
+    pl_policy_reload_count(1);
+    after = pl_policy_reload_stats_get();
+    assert_int_equal(after.reloads - before.reloads, 2);
+    assert_int_equal(after.failures - before.failures, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -842,6 +855,7 @@ int main(void)
         T(test_formatting),
         T(test_arena_cap_and_bad_input),
         T(test_missing_folder),
+        T(test_reload_stats),
 #undef T
     };
 
