@@ -474,6 +474,17 @@ static int explain_print(const pl_policy *p, const char *asked, const pl_policy_
         printf("blocked: the message is not forwarded\n");
     printf("text: %.*s\n", (int)r->text_len, r->text);
     print_directives(&r->directives);
+    {
+        /* Samples of the policy's formats, for editors to check at a glance. */
+        const char *num = NULL, *cur = NULL, *date = NULL;
+        pl_policy_format_number(p, 1234567.89, &a, &num);
+        pl_policy_format_currency(p, 1234.5, NULL, &a, &cur);
+        pl_policy_format_date(p, 1700000000000.0, &a, &date); /* 2023-11-14 */
+        printf("formats:\n  number 1234567.89: %s\n", num ? num : "(error)");
+        if (cur)
+            printf("  currency 1234.50: %s\n", cur);
+        printf("  date 2023-11-14: %s\n", date ? date : "(error)");
+    }
     pl_arena_free(&a);
     return PL_EXIT_OK;
 }

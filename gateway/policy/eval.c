@@ -715,13 +715,6 @@ static int apply_fix(eval_ctx *e, const pl__fix *fix, text_view *v, const spans 
     return changed;
 }
 
-static int cmp_span(const void *a, const void *b)
-{
-    const pl_policy_span *x = a, *y = b;
-
-    return x->start < y->start ? -1 : x->start > y->start ? 1 : 0;
-}
-
 /* ---- The whole evaluation ---- */
 
 const char *pl_policy_action_name(pl_policy_action_type type)
@@ -766,7 +759,7 @@ static pl_policy_action *add_action(eval_ctx *e, results *r, pl_policy_action_ty
 }
 
 static int fire(eval_ctx *e, results *r, const pl__rule *rule, const spans *s,
-                spans *masks, const char **mask_with, pl_policy_result *res)
+                pl_policy_result *res)
 {
     const pol_then *t = rule->then;
     pl_policy_action *a;
@@ -802,9 +795,6 @@ static int fire(eval_ctx *e, results *r, const pl__rule *rule, const spans *s,
     }
     if (t->mask.present && (a = add_action(e, r, PL_POLICY_MASK, rule, s))) {
         a->value = t->mask.with;
-        *mask_with = t->mask.with;
-        for (size_t i = 0; i < s->count; i++)
-            spans_push(e, masks, s->items[i].start, s->items[i].end);
     }
     for (size_t i = 0; i < t->instruct.count; i++)
         if ((a = add_action(e, r, PL_POLICY_INSTRUCT, rule, s)))
@@ -812,22 +802,46 @@ static int fire(eval_ctx *e, results *r, const pl__rule *rule, const spans *s,
     return e->err;
 }
 
-static int apply_masks(eval_ctx *e, text_view *v, spans *masks, const spans *prot,
-                       const char *with, pl_policy_result *res)
+typedef struct mask_span {
+    size_t start, end;
+    const char *with;
+} mask_span;
+
+static int cmp_mask(const void *a, const void *b)
+{
+    const mask_span *x = a, *y = b;
+
+    return x->start < y->start ? -1 : x->start > y->start ? 1 : 0;
+}
+
+/* Replaces the spans of every mask action, each with its own mask. */
+static int apply_masks(eval_ctx *e, text_view *v, const results *r, const spans *prot,
+                       pl_policy_result *res)
 {
     buf out = {0};
-    size_t copied = 0;
+    size_t copied = 0, n = 0;
+    mask_span *m;
 
-    if (masks->count == 0)
+    for (size_t i = 0; i < r->nactions; i++)
+        if (r->actions[i].type == PL_POLICY_MASK)
+            n += r->actions[i].nspans;
+    if (n == 0)
         return 0;
-    qsort(masks->items, masks->count, sizeof(pl_policy_span), cmp_span);
-    for (size_t i = 0; i < masks->count; i++) {
-        pl_policy_span m = masks->items[i];
-        if (m.start < copied || overlaps(prot, m.start, m.end))
+    m = pl_arena_alloc(e->a, n * sizeof(*m));
+    if (m == NULL)
+        return e->err = PL_ENOMEM;
+    n = 0;
+    for (size_t i = 0; i < r->nactions; i++)
+        for (size_t j = 0; r->actions[i].type == PL_POLICY_MASK && j < r->actions[i].nspans; j++)
+            m[n++] = (mask_span){r->actions[i].spans[j].start, r->actions[i].spans[j].end,
+                                 r->actions[i].value};
+    qsort(m, n, sizeof(*m), cmp_mask);
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].start < copied || overlaps(prot, m[i].start, m[i].end))
             continue; /* overlapping an earlier mask, or protected */
-        buf_put(e->a, &out, v->utf8 + copied, m.start - copied);
-        buf_put(e->a, &out, with, strlen(with));
-        copied = m.end;
+        buf_put(e->a, &out, v->utf8 + copied, m[i].start - copied);
+        buf_put(e->a, &out, m[i].with, strlen(m[i].with));
+        copied = m[i].end;
     }
     buf_put(e->a, &out, v->utf8 + copied, v->len - copied);
     if (out.data == NULL)
@@ -843,10 +857,9 @@ int pl_policy_evaluate(const pl_policy *p, const pl_policy_input *in,
     pl_policy_result *res;
     eval_ctx e = {.p = p, .in = in, .a = arena, .explain = in ? in->explain : 0};
     text_view *v;
-    spans prot = {0}, masks = {0};
+    spans prot = {0};
     flags fl = {0};
     results r = {0};
-    const char *mask_with = "***";
     int stale = 1; /* protected spans are found again after each change */
     int rc;
 
@@ -899,14 +912,14 @@ int pl_policy_evaluate(const pl_policy *p, const pl_policy_input *in,
                 return e.err;
             continue;
         }
-        if (e.err || fire(&e, &r, rule, &s, &masks, &mask_with, res))
+        if (e.err || fire(&e, &r, rule, &s, res))
             return e.err;
         if (rule->stop)
             break;
     }
     res->text = v->utf8;
     res->text_len = v->len;
-    if (apply_masks(&e, v, &masks, &prot, mask_with, res))
+    if (apply_masks(&e, v, &r, &prot, res))
         return e.err;
     res->actions = r.actions;
     res->nactions = r.nactions;

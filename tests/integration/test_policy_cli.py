@@ -132,6 +132,7 @@ class PolicyCli(unittest.TestCase):
         self.assertIn("swimwear-private (", r.stdout)
         self.assertIn('why: term "ملابس سباحة" at 16..37', r.stdout)
         self.assertIn("redirect channel=private", r.stdout)
+        self.assertIn("  number 1234567.89: ١٬٢٣٤٬٥٦٧٫٨٩\n", r.stdout)
 
         r = run("policy", "explain", "--policies", POLICIES, "-l", "zh-CN",
                 "你们总是这样")

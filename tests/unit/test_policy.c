@@ -582,6 +582,9 @@ static void test_actions(void **state)
                "    direction: both\n"
                "    when: {regex: ['\\+?\\d[\\d -]{7,}\\d', '#[A-Z]-\\d+']}\n"
                "    then: {mask: {with: '[phone]'}}\n"
+               "  - id: mail\n"
+               "    when: {regex: ['\\w+@\\w+\\.com']}\n"
+               "    then: {mask: {with: '[email]'}}\n"
                "  - id: vip\n"
                "    when: {terms: [cancel my account]}\n"
                "    then:\n"
@@ -615,6 +618,9 @@ static void test_actions(void **state)
     assert_non_null(action(r, PL_POLICY_MASK));
     assert_int_equal(r->nprotected, 1);
     assert_string_equal(r->text, "call [phone] about #A-10293");
+    /* Each mask rule uses its own mask. */
+    r = eval(set, "en", PL_POLICY_IN, "mail a@b.com or call 0301234567", &a);
+    assert_string_equal(r->text, "mail [email] or call [phone]");
 
     r = eval(set, "en", PL_POLICY_IN, "Please cancel my account", &a);
     x = action(r, PL_POLICY_ESCALATE);
