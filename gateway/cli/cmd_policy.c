@@ -167,6 +167,35 @@ static void print_json(const pl_diags *d, size_t files)
     printf("]}\n");
 }
 
+static char *parent_dir(const char *path, int levels);
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat x, y;
+
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev &&
+           x.st_ino == y.st_ino;
+}
+
+/* Drops the diagnostics of files that were only loaded as context. */
+static void keep_named(pl_diags *d, const paths *files, size_t named)
+{
+    pl_diags kept;
+
+    pl_diags_init(&kept);
+    for (size_t i = 0; i < d->count; i++) {
+        const pl_diag *x = &d->items[i];
+        int keep = x->file == NULL;
+        for (size_t k = 0; k < named && !keep; k++)
+            keep = strcmp(files->items[k], x->file) == 0;
+        if (keep)
+            pl_diags_add(&kept, x->severity, x->file, x->line, x->column, "%s",
+                         x->message);
+    }
+    pl_diags_free(d);
+    *d = kept;
+}
+
 /* ---- lint ---- */
 
 static int policy_lint(int argc, char **argv)
@@ -178,6 +207,7 @@ static int policy_lint(int argc, char **argv)
     };
     int json = 0, c, rc = PL_EXIT_OK;
     paths files = {0};
+    size_t total = 0;
     pl_diags diags;
     pl_policy_set *set = NULL;
 
@@ -208,8 +238,38 @@ static int policy_lint(int argc, char **argv)
         paths_free(&files);
         return rc;
     }
-    pl_diags_init(&diags);
-    pl_policy_load_files((const char *const *)files.items, files.count, &diags, &set);
+    /*
+     * A file named alone is checked with the other policies of its folder,
+     * so that its parents resolve; only the named files' problems count.
+     */
+    {
+        size_t named = files.count;
+        for (size_t i = 0; i < named && rc == PL_EXIT_OK; i++) {
+            paths siblings = {0};
+            char *dir = parent_dir(files.items[i], 1);
+            if (dir == NULL || add_path(&siblings, dir) != 0)
+                rc = PL_EXIT_FAILURE;
+            for (size_t j = 0; j < siblings.count && rc == PL_EXIT_OK; j++) {
+                int dup = 0;
+                for (size_t k = 0; k < files.count && !dup; k++)
+                    dup = same_file(files.items[k], siblings.items[j]);
+                if (!dup && paths_add(&files, strdup(siblings.items[j])) != 0)
+                    rc = PL_EXIT_FAILURE;
+            }
+            paths_free(&siblings);
+            free(dir);
+        }
+        if (rc != PL_EXIT_OK) {
+            paths_free(&files);
+            return rc;
+        }
+        pl_diags_init(&diags);
+        pl_policy_load_files((const char *const *)files.items, files.count, &diags, &set);
+        if (named < files.count)
+            keep_named(&diags, &files, named);
+        total = files.count;
+        files.count = named;
+    }
     pl_diags_sort(&diags);
     if (json) {
         print_json(&diags, files.count);
@@ -225,6 +285,7 @@ static int policy_lint(int argc, char **argv)
     rc = diags.errors ? PL_EXIT_USAGE : PL_EXIT_OK;
     pl_policy_set_free(set);
     pl_diags_free(&diags);
+    files.count = total;
     paths_free(&files);
     return rc;
 }

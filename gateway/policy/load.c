@@ -309,6 +309,15 @@ static pl__file *find_file(pl_policy_set *set, const char *tag)
     return NULL;
 }
 
+/* Like find_file(), also returning files with errors. */
+static pl__file *find_any(pl_policy_set *set, const char *tag)
+{
+    for (size_t i = 0; i < set->nfiles; i++)
+        if (strcasecmp(set->files[i]->tag, tag) == 0)
+            return set->files[i];
+    return NULL;
+}
+
 /* The nearest loaded ancestor by ICU fallback (ar_SA -> ar), else default. */
 static pl__file *fallback_parent(pl_policy_set *set, const pl__file *f)
 {
@@ -317,7 +326,7 @@ static pl__file *fallback_parent(pl_policy_set *set, const pl__file *f)
     if (strcmp(f->tag, "default") == 0)
         return NULL;
     if (pl__locale_check(f->tag, cur, sizeof(cur)) != 0)
-        return find_file(set, "default");
+        return find_any(set, "default");
     for (;;) {
         UErrorCode st = U_ZERO_ERROR;
         uloc_getParent(cur, parent, (int32_t)sizeof(parent), &st);
@@ -326,13 +335,13 @@ static pl__file *fallback_parent(pl_policy_set *set, const pl__file *f)
         for (size_t i = 0; i < set->nfiles; i++) {
             char icu[PL_POLICY_MAX_LOCALE];
             pl__file *g = set->files[i];
-            if (g->ok && g != f && pl__locale_check(g->tag, icu, sizeof(icu)) == 0 &&
+            if (g != f && pl__locale_check(g->tag, icu, sizeof(icu)) == 0 &&
                 strcasecmp(icu, parent) == 0)
                 return g;
         }
         memcpy(cur, parent, sizeof(cur));
     }
-    return find_file(set, "default");
+    return find_any(set, "default");
 }
 
 static void report_unknown_parent(pl_policy_set *set, pl__file *f, pl_diags *diags)
@@ -415,10 +424,19 @@ static void link_parents(pl_policy_set *set, pl_diags *diags)
             f->ok = 0;
     }
     /* A file whose ancestor has errors cannot be resolved either. */
-    for (size_t i = 0; i < set->nfiles; i++)
-        for (pl__file *p = set->files[i]->parent; p != NULL && set->files[i]->ok; p = p->parent)
-            if (!p->ok)
-                set->files[i]->ok = 0;
+    for (size_t i = 0; i < set->nfiles; i++) {
+        pl__file *f = set->files[i];
+        size_t steps = 0;
+        for (pl__file *p = f->parent; p != NULL && f->ok && steps++ < set->nfiles;
+             p = p->parent) {
+            if (p->ok)
+                continue;
+            const pl_yaml_node *at = pl_yaml_map_get(f->doc.root, "inherits");
+            ERR_NODE(diags, f->doc.file, at ? at : pl_yaml_map_get(f->doc.root, "locale"),
+                     "cannot be used: policy '%s' in its chain has errors", p->tag);
+            f->ok = 0;
+        }
+    }
 }
 
 /* ---- Merging a chain into one policy ---- */

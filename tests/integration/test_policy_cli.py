@@ -54,6 +54,18 @@ class PolicyCli(unittest.TestCase):
                             "U_REGEX_MISMATCHED_PAREN" in l for l in lines), lines)
         self.assertEqual(lines[-1], "3 error(s), 0 warning(s)")
 
+    def test_lint_one_file_uses_its_folder_for_parents(self):
+        self.write("default.yaml", "locale: default\nrules: {id: broken}\n")
+        self.write("zh-TW.yaml", "locale: zh-TW\n")
+        hk = self.write("zh-HK.yaml", "locale: zh-HK\ninherits: zh-TW\n")
+        r = run("policy", "lint", hk)
+        self.assertEqual(r.returncode, 2)
+        # default.yaml's own error is not reported, its effect on zh-HK is.
+        self.assertNotIn("default.yaml", r.stderr)
+        self.write("default.yaml", "locale: default\n")
+        r = run("policy", "lint", hk)
+        self.assertEqual((r.returncode, r.stdout), (0, "1 policy OK\n"), r.stderr)
+
     def test_lint_json(self):
         self.write("default.yaml",
                    "locale: default\n"
