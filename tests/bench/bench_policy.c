@@ -32,7 +32,7 @@ static int cmp_double(const void *a, const void *b)
 
 static char *write_policy(char *dir)
 {
-    char path[512];
+    char path[600];
     FILE *f;
 
     snprintf(path, sizeof(path), "%s/default.yaml", dir);
@@ -95,7 +95,7 @@ static void run(const pl_policy *p, pl_policy_direction d, const char *text, int
 
 int main(int argc, char **argv)
 {
-    char dir[] = "/tmp/parley-bench-XXXXXX", path[512];
+    char dir[512], path[600];
     pl_diags diags;
     pl_policy_set *set = NULL;
     const pl_policy *p;
@@ -108,6 +108,8 @@ int main(int argc, char **argv)
 
     if (n < 100)
         n = 100;
+    snprintf(dir, sizeof(dir), "%s/parley-bench-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (mkdtemp(dir) == NULL || write_policy(dir) == NULL)
         return 1;
     /* 500 characters of ordinary customer text. */
