@@ -28,6 +28,7 @@ extern const pl_cli_command pl_cli_cmd_serve;
 extern const pl_cli_command pl_cli_cmd_config;
 extern const pl_cli_command pl_cli_cmd_detect;
 extern const pl_cli_command pl_cli_cmd_normalize;
+extern const pl_cli_command pl_cli_cmd_policy;
 
 #define PL_CLI_DEFAULT_CONFIG "parley.yaml"
 

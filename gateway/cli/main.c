@@ -14,6 +14,7 @@ static const pl_cli_command *const commands[] = {
     &pl_cli_cmd_config,
     &pl_cli_cmd_detect,
     &pl_cli_cmd_normalize,
+    &pl_cli_cmd_policy,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -34,6 +34,26 @@ static const pl_cfg_section log_section = {
     .count = PL_CFG_COUNT(log_directives),
 };
 
+static const pl_cfg_directive policies_directives[] = {
+    {.name = "dir",
+     .type = PL_CFG_STRING,
+     .offset = offsetof(pl_policies_config, dir),
+     .default_value = "policies",
+     .doc = "folder of locale policies (*.yaml), relative to this file's folder"},
+    {.name = "watch",
+     .type = PL_CFG_BOOL,
+     .offset = offsetof(pl_policies_config, watch),
+     .default_value = "true",
+     .doc = "reload the policies when a file in the folder changes"},
+};
+
+static const pl_cfg_section policies_section = {
+    .name = "'policies'",
+    .size = sizeof(pl_policies_config),
+    .directives = policies_directives,
+    .count = PL_CFG_COUNT(policies_directives),
+};
+
 static const pl_cfg_directive root_directives[] = {
     {.name = "workers",
      .type = PL_CFG_INT,
@@ -47,6 +67,11 @@ static const pl_cfg_directive root_directives[] = {
      .offset = offsetof(pl_config, log),
      .section = &log_section,
      .doc = "process log on stderr"},
+    {.name = "policies",
+     .type = PL_CFG_SECTION,
+     .offset = offsetof(pl_config, policies),
+     .section = &policies_section,
+     .doc = "locale policies: where they are and whether to watch them"},
 };
 
 const pl_cfg_section pl_config_root = {

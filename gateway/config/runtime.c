@@ -4,6 +4,7 @@
  */
 #include "parley/runtime.h"
 #include "parley/error.h"
+#include "parley/policy.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ void pl_runtime_release(pl_runtime *rt)
         return;
     if (atomic_fetch_sub(&rt->refs, 1) == 1) {
         pl_config_free(rt->config);
+        pl_policy_set_free(rt->policies);
         free(rt);
     }
 }

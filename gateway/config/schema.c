@@ -42,6 +42,8 @@ const char *pl_cfg_type_name(const pl_cfg_directive *d)
         return "list of sections";
     case PL_CFG_CUSTOM:
         return d->type_name ? d->type_name : "value";
+    case PL_CFG_MAP:
+        return d->section ? "map of sections" : "map of strings";
     }
     return "value";
 }
@@ -180,6 +182,8 @@ static int expect_scalar(const pl_cfg_ctx *ctx, const pl_cfg_directive *d,
 static size_t apply_section(const pl_cfg_ctx *ctx, const pl_cfg_section *sec,
                             const pl_yaml_node *node, const pl_yaml_node *at,
                             void *obj);
+static size_t apply_absent_section(const pl_cfg_ctx *ctx,
+                                   const pl_cfg_section *sec, void *obj);
 
 static size_t parse_strings(const pl_cfg_ctx *ctx, const pl_cfg_directive *d,
                             const pl_yaml_node *node, pl_cfg_strings *out)
@@ -226,6 +230,48 @@ static size_t parse_list(const pl_cfg_ctx *ctx, const pl_cfg_directive *d,
     for (size_t i = 0; i < node->count; i++)
         errors += apply_section(ctx, sec, node->items[i], node->items[i],
                                 (char *)out->items + i * sec->size);
+    return errors;
+}
+
+static size_t parse_map(const pl_cfg_ctx *ctx, const pl_cfg_directive *d,
+                        const pl_yaml_node *node, pl_cfg_map *out)
+{
+    size_t errors = 0, n = node->count, size;
+
+    if (pl_yaml_is_null(node))
+        n = 0;
+    else if (node->kind != PL_YAML_MAP) {
+        ERR_AT(ctx, node, "'%s' must be a mapping (key: value lines), not %s",
+               d->name, pl_yaml_kind_name(node->kind));
+        return 1;
+    }
+    size = d->section ? d->section->size : sizeof(const char *);
+    out->keys = pl_arena_calloc(ctx->arena, n ? n : 1, sizeof(char *));
+    out->key_nodes = pl_arena_calloc(ctx->arena, n ? n : 1, sizeof(*out->key_nodes));
+    out->values = pl_arena_calloc(ctx->arena, n ? n : 1, size);
+    out->count = 0;
+    if (out->keys == NULL || out->key_nodes == NULL || out->values == NULL)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        const pl_yaml_pair *p = &node->pairs[i];
+        void *dst = (char *)out->values + out->count * size;
+        if (d->section != NULL) {
+            size_t e = apply_section(ctx, d->section, p->value, p->value, dst);
+            errors += e;
+            if (e)
+                continue;
+        } else if (p->value->kind != PL_YAML_SCALAR || pl_yaml_is_null(p->value)) {
+            ERR_AT(ctx, p->value, "the value of '%s' in '%s' must be a string",
+                   p->key->value, d->name);
+            errors++;
+            continue;
+        } else {
+            *(const char **)dst = p->value->value;
+        }
+        out->keys[out->count] = p->key->value;
+        out->key_nodes[out->count] = p->key;
+        out->count++;
+    }
     return errors;
 }
 
@@ -334,6 +380,8 @@ static size_t parse_value(const pl_cfg_ctx *ctx, const pl_cfg_directive *d,
         }
         return ctx->diags->errors - before;
     }
+    case PL_CFG_MAP:
+        return parse_map(ctx, d, node, dst);
     }
     return 0;
 }
@@ -347,8 +395,12 @@ static size_t apply_default(const pl_cfg_ctx *ctx, const pl_cfg_directive *d,
     pl_cfg_ctx dctx = *ctx;
     size_t errors;
 
+    /*
+     * An optional section that is not written gets its defaults; its
+     * required keys are required only when the section is written.
+     */
     if (d->type == PL_CFG_SECTION)
-        return apply_section(ctx, d->section, NULL, NULL, (char *)obj + d->offset);
+        return apply_absent_section(ctx, d->section, (char *)obj + d->offset);
     if (d->default_value == NULL)
         return 0;
     pl_diags_init(&scratch);
@@ -424,9 +476,26 @@ static void report_unknown(const pl_cfg_ctx *ctx, const pl_cfg_section *sec,
         ERR_AT(ctx, key, "unknown key '%s' in %s", key->value, sec->name);
 }
 
+static size_t apply_section_ex(const pl_cfg_ctx *ctx, const pl_cfg_section *sec,
+                               const pl_yaml_node *node, const pl_yaml_node *at,
+                               void *obj, int absent);
+
 static size_t apply_section(const pl_cfg_ctx *ctx, const pl_cfg_section *sec,
                             const pl_yaml_node *node, const pl_yaml_node *at,
                             void *obj)
+{
+    return apply_section_ex(ctx, sec, node, at, obj, 0);
+}
+
+static size_t apply_absent_section(const pl_cfg_ctx *ctx,
+                                   const pl_cfg_section *sec, void *obj)
+{
+    return apply_section_ex(ctx, sec, NULL, NULL, obj, 1);
+}
+
+static size_t apply_section_ex(const pl_cfg_ctx *ctx, const pl_cfg_section *sec,
+                               const pl_yaml_node *node, const pl_yaml_node *at,
+                               void *obj, int absent)
 {
     size_t errors = 0;
 
@@ -456,6 +525,8 @@ static size_t apply_section(const pl_cfg_ctx *ctx, const pl_cfg_section *sec,
         const pl_cfg_directive *d = &sec->directives[j];
         if (pl_yaml_map_get(node, d->name) != NULL)
             continue;
+        if (d->required && absent)
+            continue;
         if (d->required) {
             if (at != NULL)
                 ERR_AT(ctx, at, "%s is missing the required key '%s'", sec->name,
@@ -483,11 +554,21 @@ size_t pl_cfg_apply(const pl_cfg_ctx *ctx, const pl_cfg_section *section,
     return apply_section(ctx, section, node, node, obj);
 }
 
+/* Sections may nest themselves (a policy's `any:` holds conditions); each
+ * section is walked once per path, never inside itself. */
+#define WALK_MAX_DEPTH 16
+
 static void walk(const pl_cfg_section *sec, char *prefix, size_t plen,
                  size_t cap,
                  void (*fn)(const char *, const pl_cfg_directive *, void *),
-                 void *arg)
+                 void *arg, const pl_cfg_section **stack, size_t depth)
 {
+    for (size_t i = 0; i < depth; i++)
+        if (stack[i] == sec)
+            return;
+    if (depth == WALK_MAX_DEPTH)
+        return;
+    stack[depth++] = sec;
     for (size_t i = 0; i < sec->count; i++) {
         const pl_cfg_directive *d = &sec->directives[i];
         int n = snprintf(prefix + plen, cap - plen, "%s%s", plen ? "." : "",
@@ -501,7 +582,7 @@ static void walk(const pl_cfg_section *sec, char *prefix, size_t plen,
                 memcpy(prefix + len, "[]", 3);
                 len += 2;
             }
-            walk(d->section, prefix, len, cap, fn, arg);
+            walk(d->section, prefix, len, cap, fn, arg, stack, depth);
         }
         prefix[plen] = '\0';
     }
@@ -513,6 +594,7 @@ void pl_cfg_walk(const pl_cfg_section *section,
                  void *arg)
 {
     char prefix[256] = "";
+    const pl_cfg_section *stack[WALK_MAX_DEPTH];
 
-    walk(section, prefix, 0, sizeof(prefix), fn, arg);
+    walk(section, prefix, 0, sizeof(prefix), fn, arg, stack, 0);
 }

@@ -6,6 +6,7 @@
 #include "parley/server.h"
 #include "parley/error.h"
 #include "parley/log.h"
+#include "parley/policy.h"
 #include "parley/runtime.h"
 
 #include <stdlib.h>
@@ -23,6 +24,7 @@ struct pl_server {
     const pl_server_options *opts;
     uv_loop_t *loop; /* the supervising loop */
     uv_signal_t sigint, sigterm, sighup;
+    pl_policy_watch *policy_watch; /* NULL unless policies.watch */
     worker *workers;
     unsigned nworkers;
     int stopping;
@@ -105,6 +107,7 @@ static void reload(pl_server *s)
     pl_diags diags;
     pl_config *cfg;
     pl_runtime *rt;
+    pl_policy_set *policies;
     uint64_t gen;
 
     pl_diags_init(&diags);
@@ -123,14 +126,28 @@ static void reload(pl_server *s)
         return;
     }
     pl_diags_free(&diags);
+    if (pl_policy_reload(cfg, &policies) != 0) {
+        pl_config_free(cfg);
+        return;
+    }
     if (pl_runtime_new(cfg, &rt) != 0) {
+        pl_policy_set_free(policies);
         pl_log_error("configuration reload failed: out of memory");
         return;
     }
+    rt->policies = policies;
     apply_log_settings(cfg);
     gen = pl_runtime_publish(rt);
     pl_log_info("configuration reloaded (generation %llu)",
                 (unsigned long long)gen);
+}
+
+static void on_policies_changed(void *arg)
+{
+    pl_server *s = arg;
+
+    if (!s->stopping)
+        reload(s);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -150,6 +167,8 @@ static void on_signal(uv_signal_t *handle, int signum)
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sighup, NULL);
+    pl_policy_watch_stop(s->policy_watch);
+    s->policy_watch = NULL;
 }
 
 static unsigned worker_count(const pl_config *cfg)
@@ -170,9 +189,11 @@ int pl_server_run(const pl_server_options *opts)
         return PL_ESTATE;
     apply_log_settings(rt->config);
     n = worker_count(rt->config);
+    s.loop = uv_default_loop();
+    pl_policy_watch_configured(s.loop, rt->config, on_policies_changed, &s,
+                               &s.policy_watch);
     pl_runtime_release(rt);
 
-    s.loop = uv_default_loop();
     uv_signal_init(s.loop, &s.sigint);
     uv_signal_init(s.loop, &s.sigterm);
     uv_signal_init(s.loop, &s.sighup);
@@ -188,6 +209,7 @@ int pl_server_run(const pl_server_options *opts)
                       "ready with %u worker(s)", n);
         uv_run(s.loop, UV_RUN_DEFAULT);
     } else {
+        pl_policy_watch_stop(s.policy_watch);
         uv_close((uv_handle_t *)&s.sigint, NULL);
         uv_close((uv_handle_t *)&s.sigterm, NULL);
         uv_close((uv_handle_t *)&s.sighup, NULL);

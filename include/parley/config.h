@@ -32,7 +32,9 @@ typedef enum pl_cfg_type {
     PL_CFG_STRINGS,  /* pl_cfg_strings: a sequence of strings */
     PL_CFG_SECTION,  /* a nested struct described by `section` */
     PL_CFG_LIST,     /* pl_cfg_list of structs described by `section` */
-    PL_CFG_CUSTOM    /* parsed by `parse` */
+    PL_CFG_CUSTOM,   /* parsed by `parse` */
+    PL_CFG_MAP       /* pl_cfg_map: free-form keys; string values, or structs
+                        described by `section` */
 } pl_cfg_type;
 
 typedef struct pl_cfg_strings {
@@ -44,6 +46,18 @@ typedef struct pl_cfg_list {
     void *items; /* `count` structs of section->size bytes each */
     size_t count;
 } pl_cfg_list;
+
+/*
+ * A mapping whose keys are data (glossary terms, template names). Values are
+ * `const char *` when the directive has no `section`, else `count` structs
+ * of section->size bytes. `key_nodes` keep the keys' positions.
+ */
+typedef struct pl_cfg_map {
+    const char **keys;
+    void *values;
+    const pl_yaml_node **key_nodes;
+    size_t count;
+} pl_cfg_map;
 
 typedef struct pl_cfg_section pl_cfg_section;
 
@@ -63,7 +77,7 @@ typedef struct pl_cfg_directive {
     int required;
     int64_t min, max;          /* INT, DURATION, SIZE (both 0: unbounded) */
     const char *const *choices;       /* ENUM: NULL-terminated */
-    const pl_cfg_section *section;    /* SECTION, LIST */
+    const pl_cfg_section *section;    /* SECTION, LIST, MAP (NULL: strings) */
     /*
      * CUSTOM: stores the parsed value at `dst`; returns 0 or adds errors.
      * Strings it keeps must be copied into ctx->arena (defaults are parsed
@@ -94,9 +108,15 @@ typedef struct pl_log_config {
     int format; /* pl_log_format */
 } pl_log_config;
 
+typedef struct pl_policies_config {
+    const char *dir; /* relative to the configuration file's folder */
+    int watch;       /* reload when a file in `dir` changes */
+} pl_policies_config;
+
 typedef struct pl_config {
     int64_t workers;        /* 0: one per core */
     pl_log_config log;
+    pl_policies_config policies;
     /* private: */
     pl_arena arena;
     char *file;

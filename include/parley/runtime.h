@@ -15,10 +15,13 @@
 extern "C" {
 #endif
 
+struct pl_policy_set;
+
 typedef struct pl_runtime {
     atomic_uint refs;
     uint64_t generation; /* 1 for the first published snapshot, then +1 */
     pl_config *config;   /* owned */
+    struct pl_policy_set *policies; /* owned; may be NULL; set before publishing */
 } pl_runtime;
 
 /**

@@ -447,6 +447,78 @@ static void test_runtime_snapshots(void **state)
     pl_diags_free(&d);
 }
 
+/* Maps with free-form keys; required keys inside an absent section; a
+ * section that contains itself. */
+typedef struct node_cfg {
+    pl_cfg_map words;  /* strings */
+    pl_cfg_map groups; /* of item_cfg */
+    item_cfg opt;      /* optional section with a required key */
+    pl_cfg_list children;
+} node_cfg;
+
+extern const pl_cfg_section node_section;
+static const pl_cfg_directive node_directives[] = {
+    {.name = "words", .type = PL_CFG_MAP, .offset = offsetof(node_cfg, words)},
+    {.name = "groups", .type = PL_CFG_MAP, .offset = offsetof(node_cfg, groups),
+     .section = &item_section},
+    {.name = "opt", .type = PL_CFG_SECTION, .offset = offsetof(node_cfg, opt),
+     .section = &item_section},
+    {.name = "children", .type = PL_CFG_LIST, .offset = offsetof(node_cfg, children),
+     .section = &node_section},
+};
+const pl_cfg_section node_section = {
+    .name = "a node", .size = sizeof(node_cfg), .directives = node_directives,
+    .count = PL_CFG_COUNT(node_directives)};
+
+static void count_paths(const char *path, const pl_cfg_directive *d, void *arg)
+{
+    (void)path;
+    (void)d;
+    (*(int *)arg)++;
+}
+
+static void test_directives_maps_and_recursion(void **state)
+{
+    node_cfg c;
+    pl_diags d;
+    pl_yaml_doc doc;
+    pl_arena arena;
+    pl_cfg_ctx ctx = {.arena = &arena, .diags = &d, .file = "t.yaml",
+                      .root = &node_section};
+    int paths = 0;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    pl_arena_init(&arena, 0);
+    assert_int_equal(load(&doc, &d,
+                          "words: {gift card: Geschenkkarte, 'order': Bestellung}\n"
+                          "groups:\n"
+                          "  a: {name: x, weight: 3}\n"
+                          "  b: {weight: 2}\n"
+                          "children:\n"
+                          "  - words: {k: [v]}\n"
+                          "  - children: [{opt: {weight: 1}}]\n"),
+                     0);
+    assert_int_equal(pl_cfg_apply(&ctx, &node_section, doc.root, &c), 3);
+    assert_int_equal(c.words.count, 2);
+    assert_string_equal(c.words.keys[0], "gift card");
+    assert_string_equal(((const char **)c.words.values)[1], "Bestellung");
+    assert_int_equal(c.words.key_nodes[1]->line, 1);
+    assert_int_equal(c.groups.count, 1);
+    assert_string_equal(((item_cfg *)c.groups.values)[0].name, "x");
+    ASSERT_DIAG(&d, 4, 6, "an item is missing the required key 'name'");
+    ASSERT_DIAG(&d, 6, 16, "the value of 'k' in 'words' must be a string");
+    ASSERT_DIAG(&d, 7, 22, "an item is missing the required key 'name'");
+    /* The absent optional section 'opt' did not demand its 'name'. */
+    assert_int_equal(d.errors, 3);
+    pl_yaml_doc_free(&doc);
+    pl_diags_free(&d);
+    pl_arena_free(&arena);
+    /* Walking a self-containing table terminates. */
+    pl_cfg_walk(&node_section, count_paths, &paths);
+    assert_int_equal(paths, 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_duration_and_size_parsing),
         cmocka_unit_test(test_directives_values_and_defaults),
         cmocka_unit_test(test_directives_collect_every_error),
+        cmocka_unit_test(test_directives_maps_and_recursion),
         cmocka_unit_test(test_config_load_defaults),
         cmocka_unit_test(test_config_load_errors),
         cmocka_unit_test(test_config_load_missing_file),
