@@ -26,6 +26,7 @@ typedef struct pl_cli_command {
 
 extern const pl_cli_command pl_cli_cmd_serve;
 extern const pl_cli_command pl_cli_cmd_config;
+extern const pl_cli_command pl_cli_cmd_translate;
 
 #define PL_CLI_DEFAULT_CONFIG "parley.yaml"
 

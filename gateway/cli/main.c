@@ -12,6 +12,7 @@
 static const pl_cli_command *const commands[] = {
     &pl_cli_cmd_serve,
     &pl_cli_cmd_config,
+    &pl_cli_cmd_translate,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -13,6 +13,7 @@
 
 #include "parley/arena.h"
 #include "parley/error.h"
+#include "parley/log.h"
 #include "parley/translate.h"
 
 /* Maxima of the module, in one place. */
@@ -230,7 +231,109 @@ struct pl__provider {
     uv_timer_t rate_timer;
     int rate_timer_armed;
 
-    pl_translate_provider_stats stats;
+    pl_translate_provider_stats *st; /* in the engine's array */
 };
+
+/* ---- the engine (engine.c) and the provider chain (chain.c) */
+
+typedef struct pl__flight pl__flight;
+
+enum { JOB_PENDING = 0, JOB_READY, JOB_DONE };
+
+struct pl_translate_job {
+    pl_translate_engine *eng;
+    pl_translate_job *prev, *next;   /* the engine's live jobs */
+    pl_translate_job *fprev, *fnext; /* waiters of the same flight */
+    pl__flight *f;
+    pl_translate_cb cb;
+    void *arg;
+    pl_arena arena;
+    pl_translate_request req;  /* deep copy */
+    const char **texts;        /* results per segment */
+    unsigned char (*keys)[32]; /* cache key per segment */
+    size_t *miss;              /* segments not answered by the cache */
+    size_t nmiss;
+    uv_timer_t timer;          /* deadline, then completion */
+    uint64_t deadline;         /* loop ms */
+    int state;
+    pl_translate_result res;
+};
+
+enum { FLIGHT_IDLE = 0, FLIGHT_QUEUED, FLIGHT_RUNNING, FLIGHT_WAITING,
+       FLIGHT_DONE };
+
+struct pl__flight {
+    pl_translate_engine *eng;
+    pl__flight *hnext;          /* single-flight bucket */
+    pl__flight *prev, *next;    /* the engine's live flights */
+    pl__flight *qnext;          /* a provider's queue */
+    int keyed;
+    unsigned char key[32];
+    pl_arena arena;
+    pl_translate_request req;   /* deep copy of the first job's directives */
+    size_t count;
+    pl__prompt_segment *segs;   /* masked, ids s1..sN */
+    pl__masked *masks;
+    unsigned char (*keys)[32];  /* cache keys per segment */
+    char **results;             /* restored translations */
+    pl_translate_job *jobs;     /* waiters */
+    uint64_t deadline;
+    size_t pi;                  /* provider being tried */
+    unsigned tries;             /* transient retries at this provider */
+    int strict;
+    char *rejection;
+    int probe;                  /* this flight is a half-open probe */
+    int format;
+    int state;
+    int completing;
+    pl__http_call *call;
+    char *system, *user, *body; /* malloc'd, the attempt in flight */
+    char prompt_key[65];
+    const char *replay_content; /* a replay answer waiting for the timer */
+    uint64_t started_at, est_tokens;
+    unsigned attempts;
+    uv_timer_t timer;           /* backoff and deferred replay answers */
+    const char *reason;
+    char failures[1024];
+    char *explain;              /* malloc'd, bounded */
+    size_t explain_len;
+    int want_explain;
+};
+
+struct pl_translate_engine {
+    uv_loop_t *loop;
+    pl_curl_loop *curl;
+    const pl_translate_config *cfg;
+    pl__masker *masker;
+    pl__cache *cache;
+    pl__provider *providers; /* in chain order */
+    size_t nproviders;
+    pl_translate_provider_stats *pstats;
+    char provider_fp[1024];
+    pl__flight *fbuckets[1024];
+    pl_translate_job *jobs;
+    pl__flight *flights;
+    unsigned pending_closes;
+    int timers_ready;
+    int closing;
+    void (*closed)(void *);
+    void *closed_arg;
+    pl_translate_stats stats;
+};
+
+/* Engine services used by the chain. */
+void pl__engine_handle_closing(pl_translate_engine *eng);
+void pl__flight_succeeded(pl__flight *f, const pl__provider *p);
+void pl__flight_failed(pl__flight *f, int status);
+void pl__explain_add(pl__flight *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** Starts the chain for a new flight (answers come later, on the loop). */
+void pl__chain_start(pl__flight *f);
+/** Stops whatever the flight is doing at its provider (queue, HTTP, timer). */
+void pl__chain_abort(pl__flight *f);
+/** Initialises and frees the providers of the engine. */
+int pl__chain_init(pl_translate_engine *eng, pl_error *err);
+void pl__chain_close(pl_translate_engine *eng);
 
 #endif

@@ -94,9 +94,13 @@ typedef struct pl_log_config {
     int format; /* pl_log_format */
 } pl_log_config;
 
+/* Module sections (their headers use the types above). */
+#include "parley/translate_config.h"
+
 typedef struct pl_config {
     int64_t workers;        /* 0: one per core */
     pl_log_config log;
+    pl_translate_config translation;
     /* private: */
     pl_arena arena;
     char *file;
