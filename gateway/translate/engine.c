@@ -218,6 +218,9 @@ static void flight_closed(uv_handle_t *h)
     pl_translate_engine *eng = f->eng;
 
     free(f->explain);
+    free(f->system);
+    free(f->user);
+    free(f->body);
     pl_arena_free(&f->arena);
     free(f);
     eng->pending_closes--;

@@ -15,7 +15,8 @@ Prints "fake-llm listening on PORT" once it accepts connections.
 Admin endpoints (JSON):
     POST /_admin/config    merge keys into the configuration
     POST /_admin/reset     forget requests, the script and the configuration
-    GET  /_admin/requests  every request received: path, headers, body
+    GET  /_admin/requests  every request received: path, headers, body and
+                           its arrival time (monotonic seconds)
 
 Configuration keys:
     mode           translate | echo | malformed | drop_placeholders |
@@ -122,11 +123,23 @@ class State:
 STATE = State()
 
 
-def table_for(source, target, cfg):
-    key = f"{(source or 'auto').split('-')[0]}>{target.split('-')[0]}"
-    table = dict(PHRASES.get(key, {}))
-    table.update(cfg.get("phrases", {}).get(key, {}))
-    return table
+def table_for(source, target, cfg, text=""):
+    tables = dict(PHRASES)
+    for k, v in cfg.get("phrases", {}).items():
+        tables[k] = {**tables.get(k, {}), **v}
+    target = target.split("-")[0]
+    source = (source or "auto").split("-")[0]
+    if source != "auto":
+        return tables.get(f"{source}>{target}", {})
+    # Unknown source: the table whose phrases occur most in the text.
+    best, hits = {}, 0
+    for key, table in tables.items():
+        if key.endswith(">" + target):
+            n = sum(1 for p in table if re.search(r"(?<!\w)" + re.escape(p) + r"(?!\w)",
+                                                  text, re.I))
+            if n > hits:
+                best, hits = table, n
+    return best
 
 
 def translate_text(text, table):
@@ -153,12 +166,12 @@ def translate_text(text, table):
 
 def answer_segments(doc, cfg):
     mode = cfg.get("mode", "translate")
-    table = table_for(doc.get("source_language"), doc.get("target_locale", "en"),
-                      cfg)
     out = []
     for i, seg in enumerate(doc.get("segments", [])):
         text = seg.get("text", "")
         sid = seg.get("id")
+        table = table_for(doc.get("source_language"), doc.get("target_locale", "en"),
+                          cfg, text)
         if mode == "echo":
             t = text
         elif mode == "obedient" and INJECTION.search(text):
@@ -231,7 +244,7 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             STATE.requests.append({"path": self.path,
                                    "headers": dict(self.headers.items()),
-                                   "body": body})
+                                   "body": body, "time": time.monotonic()})
         cfg = STATE.next_behaviour()
         if cfg.get("latency_ms"):
             time.sleep(cfg["latency_ms"] / 1000.0)
