@@ -49,7 +49,7 @@ static const char *dup_or_null(pl_arena *a, const char *s, int *failed)
 }
 
 /* Deep-copies the directives of `src` (and, with `segments`, its segments). */
-static int copy_request(pl_arena *a, const pl_translate_request *src,
+int pl__copy_request(pl_arena *a, const pl_translate_request *src,
                         pl_translate_request *dst, int segments)
 {
     int failed = 0;
@@ -352,7 +352,7 @@ static int flight_new(pl_translate_engine *eng, pl_translate_job *job,
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     f->eng = eng;
     pl_arena_init(&f->arena, PL_TRANSLATE_JOB_ARENA);
-    rc = copy_request(&f->arena, &job->req, &f->req, 0);
+    rc = pl__copy_request(&f->arena, &job->req, &f->req, 0);
     f->count = job->nmiss;
     f->segs = pl_arena_calloc(&f->arena, f->count, sizeof(*f->segs));
     f->masks = pl_arena_calloc(&f->arena, f->count, sizeof(*f->masks));
@@ -487,7 +487,7 @@ int pl_translate_submit(pl_translate_engine *eng, const pl_translate_request *re
     job->cb = cb;
     job->arg = arg;
     pl_arena_init(&job->arena, PL_TRANSLATE_JOB_ARENA);
-    rc = copy_request(&job->arena, req, &job->req, 1);
+    rc = pl__copy_request(&job->arena, req, &job->req, 1);
     job->texts = pl_arena_calloc(&job->arena, req->count, sizeof(char *));
     job->keys = pl_arena_calloc(&job->arena, req->count, 32);
     job->miss = pl_arena_calloc(&job->arena, req->count, sizeof(size_t));

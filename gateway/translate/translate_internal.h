@@ -321,6 +321,10 @@ struct pl_translate_engine {
     pl_translate_stats stats;
 };
 
+/** Deep-copies `src` into `a` (segments too when `segments`). 0 or PL_ENOMEM. */
+int pl__copy_request(pl_arena *a, const pl_translate_request *src,
+                     pl_translate_request *dst, int segments);
+
 /* Engine services used by the chain. */
 void pl__engine_handle_closing(pl_translate_engine *eng);
 void pl__flight_succeeded(pl__flight *f, const pl__provider *p);

@@ -195,7 +195,8 @@ typedef void (*pl_translate_stream_cb)(size_t index, int status,
  * Creates a stream that cuts the text fed to it into sentences (ICU
  * sentence breaks) and translates each as soon as it is complete, with the
  * directives of `tmpl` (its segments are ignored). Returns 0 and *out, or
- * PL_ENOMEM / PL_EINVAL. Free with pl_translate_stream_free().
+ * PL_ENOMEM / PL_EINVAL. `tmpl` is copied. Free with
+ * pl_translate_stream_free().
  */
 int pl_translate_stream_new(pl_translate_engine *eng,
                             const pl_translate_request *tmpl,

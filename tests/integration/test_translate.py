@@ -317,6 +317,43 @@ class SingleFlightAndCache(FakeTestCase):
         self.assertEqual(stats["cache_hits"], 2)
 
 
+class RateLimits(FakeTestCase):
+    def check_second_request_waits(self, **limits):
+        llm = self.fake()
+        cfg = config(provider("main", llm.url, **limits))
+        results, stats = run_driver("-c", cfg, "--from", "es", "--to", "en",
+                                    "-n", "2", "--distinct", "--timeout", "700", ES)
+        by_status = sorted((x["status"] == 0, x["reason"]) for x in results)
+        self.assertEqual(by_status, [(False, "timeout"), (True, "")])
+        self.assertEqual(len(llm.chat_requests()), 1)
+
+    def test_requests_per_minute(self):
+        self.check_second_request_waits(rpm=1)
+
+    def test_tokens_per_minute(self):
+        self.check_second_request_waits(tpm=100)
+
+
+class Streaming(FakeTestCase):
+    def test_sentences_are_translated_as_they_complete(self):
+        llm = self.fake()
+        cfg = config(provider("main", llm.url))
+        text = ("Hola, mi pedido no ha llegado.  Necesito ayuda por favor! "
+                "El paquete es muy tarde")
+        out = run_driver("-c", cfg, "--from", "es", "--to", "en", "--stream", "10", text)
+        fed = [x for x in out[0] if "fed" in x]
+        sentences = [x for x in out[0] if "sentence" in x]
+        # The first sentence was sent while the rest was still arriving.
+        self.assertEqual([x["jobs"] for x in fed if x["fed"] in (30, 40, 60, 81)],
+                         [0, 1, 2, 2])
+        self.assertEqual([x["sentence"] for x in sentences], [0, 1, 2])
+        self.assertEqual([x["final"] for x in sentences], [0, 0, 1])
+        self.assertEqual("".join(x["text"] for x in sentences),
+                         "Hello, my order has not arrived.  I need help please! "
+                         "The package is very late")
+        self.assertEqual(len(llm.chat_requests()), 3)
+
+
 class RecordReplay(FakeTestCase):
     def test_record_then_replay_is_identical(self):
         llm = self.fake()

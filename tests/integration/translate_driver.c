@@ -5,7 +5,10 @@
  * and the engine's counters at the end.
  *
  *   translate_driver -c CONFIG --to LOCALE [--from LANG] [-n N] [--distinct]
- *                    [--sequence] [--pause K:MS]... TEXT
+ *                    [--sequence] [--pause K:MS]... [--stream CHUNK] [--timeout MS] TEXT
+ *
+ * --stream feeds TEXT to a translation stream CHUNK bytes at a time and
+ * prints how many jobs were submitted after each chunk, then each sentence.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -116,6 +119,43 @@ static void submit_next(driver *d)
 
 static void on_closed(void *arg) { (void)arg; }
 
+static void on_stream(size_t index, int status, const char *text,
+                      const char *original, int final, void *arg)
+{
+    driver *d = arg;
+
+    printf("{\"sentence\":%zu,\"status\":%d,\"final\":%d,\"text\":", index,
+           status, final);
+    print_json_string(text ? text : "");
+    printf(",\"original\":");
+    print_json_string(original);
+    printf("}\n");
+    if (final)
+        d->done = d->n;
+}
+
+static void run_stream(driver *d, const char *text, size_t chunk)
+{
+    pl_translate_stream *s;
+    size_t len = strlen(text);
+    pl_translate_stats st;
+
+    if (pl_translate_stream_new(d->eng, &d->req, on_stream, d, &s) != 0)
+        exit(1);
+    for (size_t off = 0; off < len; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        if (pl_translate_stream_feed(s, text + off, n) != 0)
+            exit(1);
+        pl_translate_stats_get(d->eng, &st);
+        printf("{\"fed\":%zu,\"jobs\":%llu}\n", off + n, (unsigned long long)st.jobs);
+    }
+    if (pl_translate_stream_finish(s) != 0)
+        exit(1);
+    while (d->done < d->n)
+        uv_run(&d->loop, UV_RUN_ONCE);
+    pl_translate_stream_free(s);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -125,18 +165,20 @@ int main(int argc, char **argv)
         {"distinct", no_argument, NULL, 'd'},
         {"sequence", no_argument, NULL, 's'},
         {"pause", required_argument, NULL, 'p'},
+        {"stream", required_argument, NULL, 'S'},
+        {"timeout", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     driver d = {.n = 1};
     const char *path = NULL;
-    int distinct = 0, c;
+    int distinct = 0, c, stream_chunk = 0;
     pl_diags diags;
     pl_config *cfg;
     pl_curl_loop *curl;
     pl_error err;
     pl_translate_stats st;
 
-    while ((c = getopt_long(argc, argv, "c:t:f:n:dsp:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:t:f:n:dsp:S:T:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             path = optarg;
@@ -160,6 +202,12 @@ int main(int argc, char **argv)
             if (d.npauses < MAX_PAUSES &&
                 sscanf(optarg, "%d:%d", &d.pause_at[d.npauses], &d.pause_ms[d.npauses]) == 2)
                 d.npauses++;
+            break;
+        case 'S':
+            stream_chunk = atoi(optarg);
+            break;
+        case 'T':
+            d.req.timeout_ms = atoi(optarg);
             break;
         default:
             return 2;
@@ -195,7 +243,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "engine: %s\n", err.message);
         return 1;
     }
-    if (d.sequence)
+    if (stream_chunk > 0)
+        run_stream(&d, argv[optind], (size_t)stream_chunk);
+    else if (d.sequence)
         submit_next(&d);
     else
         for (int i = 0; i < d.n; i++)
