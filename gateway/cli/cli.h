@@ -29,6 +29,7 @@ extern const pl_cli_command pl_cli_cmd_config;
 extern const pl_cli_command pl_cli_cmd_detect;
 extern const pl_cli_command pl_cli_cmd_normalize;
 extern const pl_cli_command pl_cli_cmd_policy;
+extern const pl_cli_command pl_cli_cmd_translate;
 
 #define PL_CLI_DEFAULT_CONFIG "parley.yaml"
 

@@ -15,6 +15,7 @@ static const pl_cli_command *const commands[] = {
     &pl_cli_cmd_detect,
     &pl_cli_cmd_normalize,
     &pl_cli_cmd_policy,
+    &pl_cli_cmd_translate,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

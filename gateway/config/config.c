@@ -4,6 +4,7 @@
  */
 #include "parley/config.h"
 #include "parley/error.h"
+#include "parley/translate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,11 @@ static const pl_cfg_directive root_directives[] = {
      .offset = offsetof(pl_config, policies),
      .section = &policies_section,
      .doc = "locale policies: where they are and whether to watch them"},
+    {.name = "translation",
+     .type = PL_CFG_SECTION,
+     .offset = offsetof(pl_config, translation),
+     .section = &pl_translate_config_section,
+     .doc = "LLM providers, masking, validation, resilience and the cache"},
 };
 
 const pl_cfg_section pl_config_root = {

@@ -113,10 +113,14 @@ typedef struct pl_policies_config {
     int watch;       /* reload when a file in `dir` changes */
 } pl_policies_config;
 
+/* Module sections (their headers use the types above). */
+#include "parley/translate_config.h"
+
 typedef struct pl_config {
     int64_t workers;        /* 0: one per core */
     pl_log_config log;
     pl_policies_config policies;
+    pl_translate_config translation;
     /* private: */
     pl_arena arena;
     char *file;
