@@ -91,8 +91,10 @@ static void h1_fail(pl_h1 *h, int status, const char *code, const char *msg)
             return;
         }
     }
-    if (h->cur->method == NULL)
+    if (h->cur->method == NULL) {
         h->cur->method = "-";
+        h->cur->http_minor = 1; /* the request line was not understood */
+    }
     if (h->cur->path == NULL)
         h->cur->path = "-";
     h->msg_complete = 1;
