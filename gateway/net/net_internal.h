@@ -46,6 +46,8 @@ typedef struct pl_listener {
 struct pl_server_state {
     atomic_int draining;         /* SIGTERM/SIGINT seen */
     atomic_uint workers_up;
+    atomic_uint workers_busy;    /* workers still draining client connections */
+    uv_async_t *admin_wake;      /* worker 0's wake-up: it serves admin last */
     atomic_long connections;     /* client connections, process-wide */
     unsigned nworkers;
     SSL_CTX **tls_ctx;           /* per listen[] item, NULL for plain */
@@ -72,6 +74,7 @@ struct pl_worker {
     pl_conn *conns; /* open connections, doubly linked */
     unsigned nconns;       /* client connections */
     int draining;
+    int drained;    /* no client connections left */
     int stopped;
     char *readbuf;  /* PL_READ_CHUNK bytes, lent to one read at a time */
     int readbuf_busy;

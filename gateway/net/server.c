@@ -208,10 +208,30 @@ static void worker_stop(pl_worker *w)
     w->proxy = NULL;
 }
 
+/*
+ * A worker whose client connections are gone stops, except the one serving
+ * the admin listener: it keeps answering /readyz (503) and /metrics until
+ * every worker has drained.
+ */
+static void worker_check_drained(pl_worker *w)
+{
+    if (!w->draining || w->stopped)
+        return;
+    if (!w->drained && w->nconns == 0) {
+        w->drained = 1;
+        uv_timer_stop(&w->drain_timer);
+        if (atomic_fetch_sub(&w->server->workers_busy, 1) == 1 && w->id != 0)
+            uv_async_send(w->server->admin_wake);
+    }
+    if (!w->drained)
+        return;
+    if (w->id != 0 || atomic_load(&w->server->workers_busy) == 0)
+        worker_stop(w);
+}
+
 void pl__worker_conn_gone(pl_worker *w)
 {
-    if (w->draining && w->nconns == 0)
-        worker_stop(w);
+    worker_check_drained(w);
 }
 
 static void on_drain_timeout(uv_timer_t *t)
@@ -221,7 +241,11 @@ static void on_drain_timeout(uv_timer_t *t)
     pl_log_warn("worker %u: drain_timeout reached with %u connection(s) open; "
                 "closing them",
                 w->id, w->nconns);
-    worker_stop(w);
+    for (pl_conn *c = w->conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (!c->admin)
+            pl__conn_close(c);
+    }
 }
 
 void pl__worker_drain(pl_worker *w)
@@ -243,12 +267,9 @@ void pl__worker_drain(pl_worker *w)
         else
             pl__conn_close(c);
     }
-    if (w->nconns == 0) {
-        worker_stop(w);
-        return;
-    }
     uv_timer_start(&w->drain_timer, on_drain_timeout,
                    cfg ? (uint64_t)cfg->drain_timeout : 30000, 0);
+    worker_check_drained(w);
 }
 
 static void on_wake(uv_async_t *a)
@@ -256,8 +277,10 @@ static void on_wake(uv_async_t *a)
     pl_worker *w = a->data;
 
     worker_refresh_runtime(w);
-    if (atomic_load(&w->server->draining))
+    if (atomic_load(&w->server->draining)) {
         pl__worker_drain(w);
+        worker_check_drained(w);
+    }
 }
 
 static void worker_main(void *arg)
@@ -344,10 +367,12 @@ static int workers_start(pl_server *s, unsigned n)
     if (s->workers == NULL)
         return PL_ENOMEM;
     s->nworkers = n;
+    atomic_store(&s->state.workers_busy, n);
     for (i = 0; i < n; i++) {
         if ((rc = worker_init(s, &s->workers[i], i)) != 0)
             goto fail;
     }
+    s->state.admin_wake = &s->workers[0].wake;
     for (i = 0; i < n; i++) {
         pl_worker *w = &s->workers[i];
         if (uv_thread_create(&w->thread, worker_main, w) != 0) {

@@ -115,13 +115,15 @@ pl_stream *pl__stream_new(pl_conn *c, pl_proto proto)
     s->client_ip = c->peer;
     s->scheme = c->ssl != NULL ? "https" : "http";
     s->t_start = uv_hrtime();
-    if (c->admin)
-        s->flags |= PL_STREAM_F_ADMIN;
     s->rt = c->w->rt;
     if (s->rt != NULL)
         pl_runtime_retain(s->rt);
-    pl_metrics_inflight(c->w->metrics, 1);
-    s->flags |= PL_STREAM_F_COUNTED;
+    if (c->admin) {
+        s->flags |= PL_STREAM_F_ADMIN;
+    } else {
+        pl_metrics_inflight(c->w->metrics, 1);
+        s->flags |= PL_STREAM_F_COUNTED;
+    }
     return s;
 }
 

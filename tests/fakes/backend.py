@@ -27,6 +27,7 @@ PATTERN = bytes(range(256)) * 256  # 64 KiB
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
