@@ -5,6 +5,7 @@
 #include "parley/config.h"
 #include "parley/error.h"
 #include "parley/translate.h"
+#include "parley/proxy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,9 @@ static const pl_cfg_section policies_section = {
     .directives = policies_directives,
     .count = PL_CFG_COUNT(policies_directives),
 };
+/* Sections declared next to the modules that own them. */
+extern const pl_cfg_section pl__listen_section, pl__admin_section,
+    pl__limits_section, pl__timeouts_section, pl__access_log_section;
 
 static const pl_cfg_directive root_directives[] = {
     {.name = "workers",
@@ -78,13 +82,65 @@ static const pl_cfg_directive root_directives[] = {
      .offset = offsetof(pl_config, translation),
      .section = &pl_translate_config_section,
      .doc = "LLM providers, masking, validation, resilience and the cache"},
+    {.name = "listen",
+     .type = PL_CFG_LIST,
+     .offset = offsetof(pl_config, listen),
+     .section = &pl__listen_section,
+     .doc = "client listeners: HTTP/1.1, h2c and (with tls) h2 on each"},
+    {.name = "admin",
+     .type = PL_CFG_SECTION,
+     .offset = offsetof(pl_config, admin),
+     .section = &pl__admin_section,
+     .doc = "the admin listener: health, readiness and metrics"},
+    {.name = "upstreams",
+     .type = PL_CFG_LIST,
+     .offset = offsetof(pl_config, upstreams),
+     .section = &pl_upstream_section,
+     .doc = "named backends that routes forward to"},
+    {.name = "routes",
+     .type = PL_CFG_LIST,
+     .offset = offsetof(pl_config, routes),
+     .section = &pl_route_section,
+     .doc = "request matching, first match wins"},
+    {.name = "limits",
+     .type = PL_CFG_SECTION,
+     .offset = offsetof(pl_config, limits),
+     .section = &pl__limits_section,
+     .doc = "sizes and counts that protect the gateway"},
+    {.name = "timeouts",
+     .type = PL_CFG_SECTION,
+     .offset = offsetof(pl_config, timeouts),
+     .section = &pl__timeouts_section,
+     .doc = "client and upstream timeouts"},
+    {.name = "drain_timeout",
+     .type = PL_CFG_DURATION,
+     .offset = offsetof(pl_config, drain_timeout),
+     .default_value = "30s",
+     .min = 0,
+     .max = 3600 * 1000,
+     .doc = "on SIGTERM/SIGINT, how long requests in flight may take to finish"},
+    {.name = "access_log",
+     .type = PL_CFG_SECTION,
+     .offset = offsetof(pl_config, access_log),
+     .section = &pl__access_log_section,
+     .doc = "one JSON line per request"},
 };
+
+static int root_check(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
+                      void *obj)
+{
+    pl_config *cfg = obj;
+
+    pl__routes_resolve(ctx, node, &cfg->routes, &cfg->upstreams);
+    return 0;
+}
 
 const pl_cfg_section pl_config_root = {
     .name = "the top level",
     .size = sizeof(pl_config),
     .directives = root_directives,
     .count = PL_CFG_COUNT(root_directives),
+    .check = root_check,
 };
 
 /* The parsed tree stays alive with the configuration: values point into it. */

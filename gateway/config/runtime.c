@@ -54,6 +54,11 @@ pl_runtime *pl_runtime_acquire(void)
     return rt;
 }
 
+void pl_runtime_retain(pl_runtime *rt)
+{
+    atomic_fetch_add_explicit(&rt->refs, 1, memory_order_relaxed);
+}
+
 void pl_runtime_release(pl_runtime *rt)
 {
     if (rt == NULL)

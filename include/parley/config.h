@@ -16,6 +16,7 @@
 #include "parley/arena.h"
 #include "parley/diag.h"
 #include "parley/log.h"
+#include "parley/net.h"
 #include "parley/yaml.h"
 
 #ifdef __cplusplus
@@ -121,6 +122,14 @@ typedef struct pl_config {
     pl_log_config log;
     pl_policies_config policies;
     pl_translate_config translation;
+    pl_cfg_list listen;     /* pl_listen_config items */
+    pl_admin_config admin;
+    pl_cfg_list routes;     /* pl_route_config items (parley/proxy.h) */
+    pl_cfg_list upstreams;  /* pl_upstream_config items (parley/proxy.h) */
+    pl_limits_config limits;
+    pl_timeouts_config timeouts;
+    int64_t drain_timeout;  /* ms */
+    pl_access_log_config access_log;
     /* private: */
     pl_arena arena;
     char *file;

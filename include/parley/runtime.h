@@ -39,6 +39,9 @@ uint64_t pl_runtime_publish(pl_runtime *rt);
 /** Returns the current snapshot with a new reference, or NULL if none. */
 pl_runtime *pl_runtime_acquire(void);
 
+/** Adds a reference to `rt`, which the caller already holds one of. */
+void pl_runtime_retain(pl_runtime *rt);
+
 /** Drops one reference; the last one frees the snapshot. NULL is ignored. */
 void pl_runtime_release(pl_runtime *rt);
 

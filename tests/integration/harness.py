@@ -131,3 +131,111 @@ class Server:
         self._reader.join(WAIT_SECONDS)
         if not self.proc.stderr.closed:
             self.proc.stderr.close()
+
+
+class Backend:
+    """tests/fakes/backend.py on a free loopback port (stopped by PID)."""
+
+    def __init__(self):
+        script = os.path.join(SOURCE_ROOT, "tests", "fakes", "backend.py")
+        self.proc = subprocess.Popen(
+            ["python3", script], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening "):
+            self.proc.kill()
+            raise RuntimeError(f"backend did not start: {line!r}")
+        self.port = int(line.split()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=WAIT_SECONDS)
+        self.proc.stdout.close()
+
+
+class Gateway(Server):
+    """`parley serve` with a generated configuration on free ports.
+
+    `body` is YAML added after the listen/admin sections; the strings
+    {backend}, {port} and {admin} in it are replaced.
+    """
+
+    def __init__(self, body="", backend=None, workers=1, listen_extra="",
+                 env=None):
+        self.port = free_port()
+        self.admin = free_port()
+        text = (f"workers: {workers}\n"
+                f"listen:\n  - address: 127.0.0.1:{self.port}\n{listen_extra}"
+                f"admin:\n  address: 127.0.0.1:{self.admin}\n")
+        text += body.replace("{backend}", backend.url if backend else "") \
+                    .replace("{port}", str(self.port)) \
+                    .replace("{admin}", str(self.admin))
+        self.config_text = text
+        self.config_path = write_temp(text)
+        super().__init__(self.config_path, env=env)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.admin_base = f"http://127.0.0.1:{self.admin}"
+
+    def start(self):
+        self.wait_ready()
+        wait_for_port(self.port)
+        return self
+
+    def rewrite(self, body, backend=None):
+        text = self.config_text.split("admin:\n")[0] + \
+            f"admin:\n  address: 127.0.0.1:{self.admin}\n" + \
+            body.replace("{backend}", backend.url if backend else "")
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def stop(self):
+        super().stop()
+        if os.path.exists(self.config_path):
+            os.unlink(self.config_path)
+
+
+def curl(*args, timeout=WAIT_SECONDS):
+    """Runs curl with ARGS; returns CompletedProcess (bytes)."""
+    return subprocess.run(["curl", "-sS", *args], capture_output=True,
+                          timeout=timeout)
+
+
+def http_get(url, timeout=WAIT_SECONDS):
+    """(status, body bytes) of a GET with the standard library."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def raw_exchange(port, data, timeout=10):
+    """Sends raw bytes, returns everything read until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+        return b"".join(chunks)
+
+
+def metric(admin_base, name_and_labels):
+    """The value of one metric line (summed if it matches several)."""
+    _, body = http_get(admin_base + "/metrics")
+    total = 0.0
+    found = False
+    for line in body.decode().splitlines():
+        if line.startswith(name_and_labels):
+            total += float(line.rsplit(" ", 1)[1])
+            found = True
+    return total if found else None

@@ -1,0 +1,723 @@
+/*
+ * The upstream side of a request: one libcurl easy handle per request on
+ * the worker's pl_curl_loop (connections are reused by the multi handle),
+ * request and response bodies streamed through bounded queues with curl's
+ * pause/unpause for back-pressure, hop-by-hop headers removed, forwarding
+ * headers added, upstream failures turned into 502/504.
+ */
+#include "parley/error.h"
+#include "parley/log.h"
+#include "parley/metrics.h"
+#include "parley/proxy.h"
+#include "parley/runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define container_of(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define EASY_POOL 64
+
+struct pl_proxy_worker {
+    pl_curl_loop *cl;
+    uv_loop_t *loop;
+    CURL *pool[EASY_POOL];
+    int npool;
+    pl_metrics_shard *metrics;
+};
+
+struct pl_upstream_xfer {
+    uv_timer_t timer; /* response and idle timeout */
+    pl_proxy_worker *pw;
+    pl_stream *s;     /* NULL once the client side let go */
+    CURL *easy;
+    struct curl_slist *hdrs;
+    const pl_route_handler *handler;
+    pl_handler_call call;
+    uint64_t timeout_ms;
+    int added;        /* running on the curl loop */
+    int in_callback;
+    int recv_paused, send_paused;
+    int head_done, skip_head; /* final (non-1xx) response head seen */
+    int timed_out;
+    int buffer_req, buffer_resp, resp_limit_hit;
+};
+
+static pl_metrics_shard *metrics_of(pl_proxy_worker *pw) { return pw->metrics; }
+
+/* ---- worker state ---- */
+
+int pl_proxy_worker_new(uv_loop_t *loop, pl_metrics_shard *metrics,
+                        pl_proxy_worker **out)
+{
+    pl_proxy_worker *pw = calloc(1, sizeof(*pw));
+    int rc;
+
+    *out = NULL;
+    if (pw == NULL)
+        return PL_ENOMEM;
+    if ((rc = pl_curl_loop_new(loop, &pw->cl)) != 0) {
+        free(pw);
+        return rc;
+    }
+    pw->loop = loop;
+    pw->metrics = metrics;
+    /* Keep enough idle upstream connections for busy keep-alive traffic. */
+    curl_multi_setopt(pl_curl_loop_multi(pw->cl), CURLMOPT_MAXCONNECTS, 512L);
+    curl_multi_setopt(pl_curl_loop_multi(pw->cl), CURLMOPT_PIPELINING,
+                      (long)CURLPIPE_MULTIPLEX);
+    *out = pw;
+    return 0;
+}
+
+static void pw_closed(void *arg)
+{
+    pl_proxy_worker *pw = arg;
+
+    for (int i = 0; i < pw->npool; i++)
+        curl_easy_cleanup(pw->pool[i]);
+    free(pw);
+}
+
+void pl_proxy_worker_close(pl_proxy_worker *pw)
+{
+    if (pw != NULL)
+        pl_curl_loop_close(pw->cl, pw_closed, pw);
+}
+
+static CURL *easy_get(pl_proxy_worker *pw)
+{
+    if (pw->npool > 0)
+        return pw->pool[--pw->npool];
+    return curl_easy_init();
+}
+
+static void easy_put(pl_proxy_worker *pw, CURL *easy)
+{
+    if (pw->npool < EASY_POOL) {
+        curl_easy_reset(easy);
+        pw->pool[pw->npool++] = easy;
+    } else {
+        curl_easy_cleanup(easy);
+    }
+}
+
+/* ---- transfer lifetime ---- */
+
+static void xfer_closed(uv_handle_t *h)
+{
+    pl_upstream_xfer *x = container_of((uv_timer_t *)h, pl_upstream_xfer, timer);
+
+    curl_slist_free_all(x->hdrs);
+    free(x);
+}
+
+/* Frees the transfer (the easy handle must no longer be on the loop). */
+static void xfer_release(pl_upstream_xfer *x)
+{
+    if (x->easy != NULL)
+        easy_put(x->pw, x->easy);
+    x->easy = NULL;
+    uv_timer_stop(&x->timer);
+    uv_close((uv_handle_t *)&x->timer, xfer_closed);
+}
+
+static void detach(pl_upstream_xfer *x)
+{
+    if (x->s != NULL) {
+        x->s->xfer = NULL;
+        x->s = NULL;
+    }
+}
+
+void pl_proxy_cancel(pl_stream *s)
+{
+    pl_upstream_xfer *x = s->xfer;
+
+    if (x == NULL)
+        return;
+    detach(x);
+    if (x->in_callback)
+        return; /* the callback returns an error and curl ends the transfer */
+    if (x->added)
+        pl_curl_loop_cancel(x->pw->cl, x->easy);
+    x->added = 0;
+    xfer_release(x);
+}
+
+static void unpause(pl_upstream_xfer *x)
+{
+    int mask = (x->recv_paused ? CURLPAUSE_RECV : 0) |
+               (x->send_paused ? CURLPAUSE_SEND : 0);
+
+    if (!x->added || x->in_callback)
+        return;
+    x->in_callback++;
+    curl_easy_pause(x->easy, mask);
+    x->in_callback--;
+    pl_curl_loop_kick(x->pw->cl);
+}
+
+/* ---- errors ---- */
+
+static void fail(pl_upstream_xfer *x, CURLcode rc)
+{
+    pl_stream *s = x->s;
+    pl_upstream_error_kind kind;
+    int status = 502;
+    const char *code = "upstream_unreachable", *msg;
+
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+        kind = PL_UPERR_CONNECT;
+        msg = "the upstream refused or could not be reached";
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        kind = PL_UPERR_TIMEOUT;
+        status = 504;
+        code = "upstream_timeout";
+        msg = x->timed_out ? "the upstream did not answer in time"
+                           : "connecting to the upstream timed out";
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        kind = PL_UPERR_TLS;
+        code = "upstream_tls";
+        msg = "TLS with the upstream failed";
+        break;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_HTTP2:
+        kind = PL_UPERR_RESET;
+        code = "upstream_reset";
+        msg = "the upstream closed or reset the connection";
+        break;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+        kind = PL_UPERR_PROTOCOL;
+        code = "upstream_protocol";
+        msg = "the upstream sent a malformed response";
+        break;
+    default:
+        kind = PL_UPERR_OTHER;
+        code = "upstream_error";
+        msg = curl_easy_strerror(rc);
+        break;
+    }
+    pl_metrics_upstream_error(metrics_of(x->pw), kind);
+    pl_log_debug("upstream request %s failed: %s", s->request_id,
+                 curl_easy_strerror(rc));
+    detach(x);
+    /* The stream may be freed by either call: it is not touched after. */
+    if (s->resp_head_sent)
+        pl_stream_abort(s);
+    else
+        pl_stream_error(s, status, code, msg);
+}
+
+/* ---- curl callbacks ---- */
+
+static int is_hop_by_hop(const char *name, size_t len)
+{
+    static const char *const hop[] = {
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding",
+        "upgrade", "te", "trailer", "http2-settings", "proxy-authenticate",
+        NULL};
+    for (int i = 0; hop[i]; i++)
+        if (strlen(hop[i]) == len && strncasecmp(name, hop[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+static void on_timeout(uv_timer_t *t);
+
+static void send_head(pl_proxy_worker *pw, pl_stream *s)
+{
+    const char *via = s->proto == PL_PROTO_HTTP1 ? "1.1 parley" : "2 parley";
+
+    (void)pw;
+    pl_stream_add_resp_header(s, "Via", 3, via, strlen(via));
+    pl_stream_send_head(s);
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *arg)
+{
+    pl_upstream_xfer *x = arg;
+    pl_stream *s = x->s;
+    size_t len = size * n;
+
+    if (s == NULL)
+        return 0;
+    if (x->head_done)
+        return len; /* trailers are not forwarded */
+    if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+        const char *sp = memchr(buf, ' ', len);
+        s->status = sp ? atoi(sp + 1) : 502;
+        s->nresp_headers = 0;
+        x->skip_head = s->status < 200;
+        return len;
+    }
+    if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+        if (x->skip_head)
+            return len; /* 100 Continue, 103 Early Hints: wait for the final */
+        x->head_done = 1;
+        s->upstream_ns = uv_hrtime() - s->t_upstream;
+        uv_timer_start(&x->timer, on_timeout, x->timeout_ms, 0);
+        if (!x->buffer_resp) {
+            x->in_callback++;
+            send_head(x->pw, s);
+            x->in_callback--;
+        }
+        return x->s == NULL ? 0 : len;
+    }
+    const char *colon = memchr(buf, ':', len);
+    if (colon == NULL || x->skip_head)
+        return len;
+    size_t nlen = (size_t)(colon - buf);
+    const char *v = colon + 1;
+    size_t vlen = len - nlen - 1;
+    while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        vlen--;
+    }
+    while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' ||
+                        v[vlen - 1] == ' '))
+        vlen--;
+    if (is_hop_by_hop(buf, nlen))
+        return len;
+    if (x->buffer_resp && nlen == 14 && strncasecmp(buf, "content-length", 14) == 0)
+        return len; /* recomputed after the handler ran */
+    if (pl_stream_add_resp_header(s, buf, nlen, v, vlen) != 0)
+        return 0;
+    return len;
+}
+
+static size_t on_write(char *ptr, size_t size, size_t n, void *arg)
+{
+    pl_upstream_xfer *x = arg;
+    pl_stream *s = x->s;
+    size_t len = size * n;
+
+    if (s == NULL)
+        return 0;
+    if (x->buffer_resp) {
+        const pl_config *cfg = s->rt->config;
+        if (s->resp_body.len + len > (uint64_t)cfg->limits.request_body_size) {
+            x->resp_limit_hit = 1;
+            return 0;
+        }
+    } else if (s->resp_body.len >= PL_STREAM_BODY_HIGH) {
+        x->recv_paused = 1;
+        uv_timer_stop(&x->timer);
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    if (pl_bufq_append(&s->resp_body, ptr, len) != 0)
+        return 0;
+    uv_timer_start(&x->timer, on_timeout, x->timeout_ms, 0);
+    if (!x->buffer_resp) {
+        x->in_callback++;
+        pl_stream_resp_data(s);
+        x->in_callback--;
+    }
+    return x->s == NULL ? 0 : len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *arg)
+{
+    pl_upstream_xfer *x = arg;
+    pl_stream *s = x->s;
+    size_t got;
+
+    if (s == NULL)
+        return CURL_READFUNC_ABORT;
+    got = pl_bufq_read(&s->req_body, buf, size * n);
+    if (got == 0) {
+        if (s->req_done)
+            return 0;
+        x->send_paused = 1;
+        return CURL_READFUNC_PAUSE;
+    }
+    if (!x->head_done)
+        uv_timer_start(&x->timer, on_timeout, x->timeout_ms, 0);
+    x->in_callback++;
+    pl_stream_req_consumed(s, got);
+    x->in_callback--;
+    return x->s == NULL ? CURL_READFUNC_ABORT : got;
+}
+
+/* ---- completion ---- */
+
+static void finish_response(pl_upstream_xfer *x);
+
+static void resp_handler_done(pl_handler_call *call, int error_status)
+{
+    pl_upstream_xfer *x = container_of(call, pl_upstream_xfer, call);
+    pl_stream *s = x->s;
+    char num[24];
+
+    detach(x);
+    xfer_release(x);
+    if (s == NULL)
+        return;
+    if (error_status != 0) {
+        pl_stream_error(s, error_status, "handler_failed",
+                        "the route handler rejected the response");
+    } else {
+        int n = snprintf(num, sizeof(num), "%zu", s->resp_body.len);
+        pl_stream_add_resp_header(s, "Content-Length", 14, num, (size_t)n);
+        s->resp_done = 1;
+        pl_stream_add_resp_header(s, "Via", 3,
+                                  s->proto == PL_PROTO_HTTP1 ? "1.1 parley" : "2 parley",
+                                  s->proto == PL_PROTO_HTTP1 ? 10 : 8);
+        if (pl_stream_send_head(s) == 0)
+            pl_stream_resp_data(s);
+    }
+}
+
+static void finish_response(pl_upstream_xfer *x)
+{
+    pl_stream *s = x->s;
+
+    if (x->buffer_resp && x->handler->on_response != NULL) {
+        x->call = (pl_handler_call){.stream = s, .body = &s->resp_body,
+                                    .status = s->status,
+                                    .done = resp_handler_done};
+        int st = x->handler->on_response(&x->call);
+        if (st != 0)
+            resp_handler_done(&x->call, st);
+        return;
+    }
+    detach(x);
+    xfer_release(x);
+    s->resp_done = 1;
+    if (!s->resp_head_sent)
+        send_head(x->pw, s);
+    pl_stream_resp_data(s);
+}
+
+static void on_done(CURL *easy, CURLcode rc, void *arg)
+{
+    pl_upstream_xfer *x = arg;
+    pl_stream *s = x->s;
+
+    (void)easy;
+    x->added = 0;
+    uv_timer_stop(&x->timer);
+    if (s == NULL) {
+        xfer_release(x);
+        return;
+    }
+    if (s->upstream_ns == 0)
+        s->upstream_ns = uv_hrtime() - s->t_upstream;
+    if (x->timed_out)
+        rc = CURLE_OPERATION_TIMEDOUT;
+    if (rc == CURLE_WRITE_ERROR && x->resp_limit_hit) {
+        detach(x);
+        xfer_release(x);
+        pl_metrics_upstream_error(metrics_of(x->pw), PL_UPERR_OTHER);
+        pl_stream_error(s, 502, "upstream_too_large",
+                        "the upstream response is too large to transform");
+        return;
+    }
+    if (rc != CURLE_OK) {
+        xfer_release(x);
+        fail(x, rc);
+        return;
+    }
+    finish_response(x);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    pl_upstream_xfer *x = container_of(t, pl_upstream_xfer, timer);
+
+    if (!x->added || x->s == NULL)
+        return;
+    x->timed_out = 1;
+    pl_curl_loop_cancel(x->pw->cl, x->easy);
+    on_done(x->easy, CURLE_OPERATION_TIMEDOUT, x);
+}
+
+/* ---- starting a transfer ---- */
+
+static int add_header(pl_upstream_xfer *x, const char *name, const char *value)
+{
+    char line[8192];
+    struct curl_slist *l;
+
+    snprintf(line, sizeof(line), "%s: %s", name, value);
+    l = curl_slist_append(x->hdrs, line);
+    if (l == NULL)
+        return PL_ENOMEM;
+    x->hdrs = l;
+    return 0;
+}
+
+/* Is `name` listed in the request's Connection header? */
+static int named_in_connection(const char *conn, const char *name, size_t nlen)
+{
+    const char *p = conn;
+
+    while (p != NULL && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t k = strcspn(p, ", ");
+        if (k == nlen && strncasecmp(p, name, k) == 0)
+            return 1;
+        p += k;
+    }
+    return 0;
+}
+
+static int build_headers(pl_upstream_xfer *x, pl_stream *s)
+{
+    const char *conn = pl_stream_header(s, "connection");
+    const char *xff = NULL, *via = NULL;
+    char buf[1024];
+    int has_accept = 0;
+
+    for (size_t i = 0; i < s->nheaders; i++) {
+        const pl_header *h = &s->headers[i];
+        if (is_hop_by_hop(h->name, h->name_len) ||
+            (conn && named_in_connection(conn, h->name, h->name_len)))
+            continue;
+        if (strcasecmp(h->name, "host") == 0 ||
+            strcasecmp(h->name, "content-length") == 0 ||
+            strcasecmp(h->name, "expect") == 0 ||
+            strcasecmp(h->name, "x-request-id") == 0 ||
+            strcasecmp(h->name, "x-forwarded-proto") == 0 ||
+            strcasecmp(h->name, "x-forwarded-host") == 0)
+            continue;
+        if (strcasecmp(h->name, "x-forwarded-for") == 0) {
+            xff = h->value;
+            continue;
+        }
+        if (strcasecmp(h->name, "via") == 0) {
+            via = h->value;
+            continue;
+        }
+        if (strcasecmp(h->name, "accept") == 0)
+            has_accept = 1;
+        if (h->value_len == 0) {
+            /* "Name;" is curl's way to send a header with an empty value. */
+            snprintf(buf, sizeof(buf), "%s;", h->name);
+            struct curl_slist *l = curl_slist_append(x->hdrs, buf);
+            if (l == NULL)
+                return PL_ENOMEM;
+            x->hdrs = l;
+            continue;
+        }
+        if (add_header(x, h->name, h->value) != 0)
+            return PL_ENOMEM;
+    }
+    if (s->authority != NULL && add_header(x, "Host", s->authority) != 0)
+        return PL_ENOMEM;
+    snprintf(buf, sizeof(buf), "%s%s%s", xff ? xff : "", xff ? ", " : "",
+             s->client_ip ? s->client_ip : "unknown");
+    if (add_header(x, "X-Forwarded-For", buf) != 0 ||
+        add_header(x, "X-Forwarded-Proto", s->scheme) != 0 ||
+        (s->authority && add_header(x, "X-Forwarded-Host", s->authority) != 0) ||
+        add_header(x, "X-Request-Id", s->request_id) != 0)
+        return PL_ENOMEM;
+    snprintf(buf, sizeof(buf), "%s%s%s", via ? via : "", via ? ", " : "",
+             s->proto == PL_PROTO_HTTP1 ? (s->http_minor ? "1.1 parley" : "1.0 parley")
+                                        : "2 parley");
+    if (add_header(x, "Via", buf) != 0)
+        return PL_ENOMEM;
+    /* Keep curl from adding headers the client did not send. */
+    if (!has_accept && add_header(x, "Accept", "") != 0)
+        return PL_ENOMEM;
+    if (add_header(x, "Expect", "") != 0)
+        return PL_ENOMEM;
+    return 0;
+}
+
+static int setup_easy(pl_upstream_xfer *x, pl_stream *s)
+{
+    const pl_config *cfg = s->rt->config;
+    const pl_route_config *r = s->route;
+    const pl_upstream_config *up = r->up;
+    CURL *e = x->easy;
+    const char *path = s->path[0] == '/' ? s->path : "/";
+    char *url = pl_arena_printf(&s->arena, "%s%s", up->url, path);
+    int https = strncasecmp(up->url, "https:", 6) == 0;
+
+    if (url == NULL || build_headers(x, s) != 0)
+        return PL_ENOMEM;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(up->connect_timeout ? up->connect_timeout
+                                                : cfg->timeouts.upstream_connect));
+    if (up->protocol == PL_UPSTREAM_HTTP2) {
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                         https ? (long)CURL_HTTP_VERSION_2TLS
+                               : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    }
+    if (https) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, up->tls_verify ? 1L : 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, up->tls_verify ? 2L : 0L);
+        if (up->ca_file != NULL)
+            curl_easy_setopt(e, CURLOPT_CAINFO, up->ca_file);
+    }
+    if (strcmp(s->method, "GET") == 0 && !s->has_body) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(s->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, s->method);
+        if (s->has_body || s->content_length >= 0 ||
+            strcmp(s->method, "POST") == 0 || strcmp(s->method, "PUT") == 0 ||
+            strcmp(s->method, "PATCH") == 0) {
+            curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(e, CURLOPT_READDATA, x);
+            if (s->content_length >= 0)
+                curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+                                 (curl_off_t)s->content_length);
+            else if (!s->has_body)
+                curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)0);
+        }
+    }
+    x->timeout_ms = (uint64_t)(up->response_timeout ? up->response_timeout
+                                                    : cfg->timeouts.upstream_response);
+    return 0;
+}
+
+static void launch(pl_upstream_xfer *x)
+{
+    pl_stream *s = x->s;
+
+    if (setup_easy(x, s) != 0 ||
+        pl_curl_loop_add(x->pw->cl, x->easy, on_done, x) != 0) {
+        detach(x);
+        xfer_release(x);
+        pl_stream_error(s, 500, "internal", "cannot start the upstream request");
+        return;
+    }
+    x->added = 1;
+    s->t_upstream = uv_hrtime();
+    uv_timer_start(&x->timer, on_timeout, x->timeout_ms, 0);
+}
+
+static void req_handler_done(pl_handler_call *call, int error_status)
+{
+    pl_upstream_xfer *x = container_of(call, pl_upstream_xfer, call);
+    pl_stream *s = x->s;
+
+    if (s == NULL) {
+        xfer_release(x);
+        return;
+    }
+    if (error_status != 0) {
+        detach(x);
+        xfer_release(x);
+        pl_stream_error(s, error_status, "handler_failed",
+                        "the route handler rejected the request");
+        return;
+    }
+    s->content_length = (int64_t)s->req_body.len;
+    s->has_body = 1;
+    launch(x);
+}
+
+static void run_request_handler(pl_upstream_xfer *x)
+{
+    x->buffer_req = 0;
+    x->call = (pl_handler_call){.stream = x->s, .body = &x->s->req_body,
+                                .done = req_handler_done};
+    int st = x->handler->on_request(&x->call);
+    if (st != 0)
+        req_handler_done(&x->call, st);
+}
+
+void pl_proxy_start(pl_proxy_worker *pw, pl_stream *s)
+{
+    const pl_config *cfg = s->rt->config;
+    const pl_route_config *r;
+    pl_upstream_xfer *x;
+
+    switch (pl_route_match(&cfg->routes, s->authority, s->method, s->path, &r)) {
+    case PL_ROUTE_NOT_FOUND:
+        pl_stream_error(s, 404, "no_route", "no route matches this request");
+        return;
+    case PL_ROUTE_BAD_METHOD:
+        pl_stream_error(s, 405, "method_not_allowed",
+                        "the route for this path does not accept this method");
+        return;
+    case PL_ROUTE_FOUND:
+        break;
+    }
+    s->route = r;
+    if (s->content_length > cfg->limits.request_body_size) {
+        pl_stream_error(s, 413, "body_too_large",
+                        "the request body is larger than limits.request_body_size");
+        return;
+    }
+    x = calloc(1, sizeof(*x));
+    if (x == NULL || (x->easy = easy_get(pw)) == NULL) {
+        free(x);
+        pl_stream_error(s, 503, "overloaded", "out of memory");
+        return;
+    }
+    uv_timer_init(pw->loop, &x->timer);
+    x->pw = pw;
+    x->s = s;
+    s->xfer = x;
+    x->handler = pl_route_handlers[r->handler];
+    x->buffer_req = x->handler->on_request != NULL;
+    x->buffer_resp = x->handler->on_response != NULL;
+    if (x->buffer_req) {
+        if (s->req_done)
+            run_request_handler(x);
+        return;
+    }
+    launch(x);
+}
+
+void pl_proxy_req_data(pl_stream *s)
+{
+    pl_upstream_xfer *x = s->xfer;
+
+    if (x == NULL)
+        return;
+    if (x->buffer_req) {
+        if (s->req_done)
+            run_request_handler(x);
+        return;
+    }
+    if (x->send_paused && !x->in_callback) {
+        x->send_paused = 0;
+        unpause(x);
+    }
+}
+
+void pl_proxy_resp_drained(pl_stream *s)
+{
+    pl_upstream_xfer *x = s->xfer;
+
+    if (x != NULL && x->recv_paused && !x->in_callback) {
+        x->recv_paused = 0;
+        unpause(x);
+        if (x->s != NULL && !x->recv_paused)
+            uv_timer_start(&x->timer, on_timeout, x->timeout_ms, 0);
+    }
+}
