@@ -21,6 +21,7 @@
 
 #define MODEL_FILE "langid.bin"
 #define VARIETY_DIR "varieties"
+#define WORDS_DIR "words"
 /* Penalty per step of backing off to a shorter context: ln 0.4 ("stupid backoff"). */
 #define LN_BACKOFF (-0.916)
 /*
@@ -62,6 +63,9 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
     snprintf(path, sizeof path, "%s/%s", locales_dir, VARIETY_DIR);
     if ((rc = pl__varieties_load(path, &d->varieties, err)) < 0)
         goto fail;
+    snprintf(path, sizeof path, "%s/%s", locales_dir, WORDS_DIR);
+    if ((rc = pl__varieties_load(path, &d->words, err)) < 0)
+        goto fail;
     *out = d;
     return 0;
 fail:
@@ -75,6 +79,7 @@ void pl_detect_close(pl_detector *d)
         return;
     pl__model_close(&d->model);
     pl__varieties_free(d->varieties);
+    pl__varieties_free(d->words);
     free(d);
 }
 
@@ -225,16 +230,22 @@ static void score_position(scorer *sc)
     uint32_t stamp = ++sc->pos;
     size_t pending = sc->nactive;
 
-    for (int n = nmax; n >= 1 && pending > 0; n--) {
-        /* The n-gram is the last n characters, oldest first. */
+    /* Hash every order first and prefetch their buckets: the lookups are
+     * cache misses, and this lets them overlap. */
+    uint64_t hash[PL__NGRAM_MAX + 1];
+    for (int n = 1; n <= nmax; n++) {
         size_t bl = 0;
         for (int k = n - 1; k >= 0; k--) {
             size_t slot = (sc->wordlen - 1 - (size_t)k) % PL__NGRAM_MAX;
             memcpy(buf + bl, sc->ring[slot], sc->ringlen[slot]);
             bl += sc->ringlen[slot];
         }
+        hash[n] = pl__ngram_hash(buf, bl);
+        pl__model_prefetch(m, hash[n]);
+    }
+    for (int n = nmax; n >= 1 && pending > 0; n--) {
         const pl__posting *p;
-        size_t cnt = pl__model_lookup(m, pl__ngram_hash(buf, bl), &p);
+        size_t cnt = pl__model_lookup(m, hash[n], &p);
         for (size_t i = 0; i < cnt; i++) {
             uint8_t l = p[i].lang;
             if (!sc->cand[l] || sc->stamp[l] == stamp)
@@ -392,8 +403,12 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     sc->m = m;
     sc->cand = cand;
     sc->score = score;
-    if (ncand > 1)
+    if (ncand > 1) {
         score_text(sc, text, len, main);
+        /* Function words settle the pairs the n-grams leave close; by now
+         * pruning has usually removed one of a pair, which saves the work. */
+        pl__words_apply(d->words, m, text, len, cand, score, LL_TEMPERATURE);
+    }
     free(sc);
     for (uint32_t l = 0; l < m->nlangs; l++)
         score[l] /= LL_TEMPERATURE;

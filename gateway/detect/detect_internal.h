@@ -5,6 +5,7 @@
 #ifndef PARLEY_DETECT_INTERNAL_H
 #define PARLEY_DETECT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ void pl__model_close(pl__model *m);
 /* Hash of an n-gram's UTF-8 bytes; the build tool computes the same one. */
 uint64_t pl__ngram_hash(const uint8_t *s, size_t len);
 
+/* Starts loading the memory a lookup of `h` will touch. */
+void pl__model_prefetch(const pl__model *m, uint64_t h);
+
 /* Postings of the n-gram with hash `h`; returns their number (0: unseen). */
 size_t pl__model_lookup(const pl__model *m, uint64_t h, const pl__posting **out);
 
@@ -63,6 +67,14 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
                           pl_detect_result *out);
 
 /*
+ * Adds `scale` times the weights of the function words found in the text
+ * (locales/words/<a>-<b>.txt) to the scores of candidate languages that the
+ * n-gram model confuses.
+ */
+void pl__words_apply(const pl__varieties *w, const pl__model *m, const char *text,
+                     size_t len, const bool *cand, double *score, double scale);
+
+/*
  * Adds ln(prior) for each of the model's languages to `logp` (nlangs
  * entries) from the hints. With no usable hint the prior is uniform and
  * nothing changes the ranking.
@@ -76,6 +88,7 @@ void pl__locale_language(const char *locale, char *out, size_t size);
 struct pl_detector {
     pl__model model;
     pl__varieties *varieties;
+    pl__varieties *words;
 };
 
 #endif

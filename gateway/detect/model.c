@@ -145,6 +145,14 @@ void pl__model_close(pl__model *m)
     memset(m, 0, sizeof *m);
 }
 
+void pl__model_prefetch(const pl__model *m, uint64_t h)
+{
+    uint32_t b = m->bits ? (uint32_t)(h >> (64 - m->bits)) : 0;
+    __builtin_prefetch(&m->dir[b]);
+    /* The entries usually sit where the directory of a uniform hash predicts. */
+    __builtin_prefetch(&m->entries[2 * (uint32_t)(((uint64_t)b * m->nentries) >> m->bits)]);
+}
+
 size_t pl__model_lookup(const pl__model *m, uint64_t h, const pl__posting **out)
 {
     uint32_t b = m->bits ? (uint32_t)(h >> (64 - m->bits)) : 0;

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <unicode/uchar.h>
 #include <unicode/uloc.h>
+#include <unicode/uscript.h>
 
 #include "detect_internal.h"
 #include "parley/text.h"
@@ -42,7 +43,7 @@ typedef struct char_set {
 } char_set;
 
 typedef struct vfile {
-    char lang[8];
+    char lang[12];
     char names[MAX_VARIETIES][16];
     int nvar;
     int substring;
@@ -113,8 +114,29 @@ static size_t normalize_words(const char *s, size_t len, char *out, size_t cap)
         if (c < 0)
             break;
         int8_t t = u_charType(c);
-        if (t == U_NON_SPACING_MARK || c == 0x0640)
+        if (c == 0x0640)
             continue;
+        if (t == U_NON_SPACING_MARK) {
+            /* Arabic and Hebrew vowel marks are optional; Indic ones are letters' vowels. */
+            UErrorCode st = U_ZERO_ERROR;
+            UScriptCode sc = uscript_getScript(c, &st);
+            if (sc == USCRIPT_INHERITED && o > 1) {
+                /* A shared mark (U+064B..U+065F are Inherited): look at the base before it. */
+                size_t back = o;
+                while (back > 0 && ((unsigned char)out[back - 1] & 0xC0) == 0x80)
+                    back--;
+                if (back > 0)
+                    back--;
+                size_t k = back;
+                UChar32 base = pl_text_next_cp(out, o, &k);
+                sc = base >= 0 ? uscript_getScript(base, &st) : USCRIPT_COMMON;
+            }
+            if (U_FAILURE(st) || sc == USCRIPT_ARABIC || sc == USCRIPT_HEBREW ||
+                sc == USCRIPT_SYRIAC)
+                continue;
+            o += put_utf8(out + o, c);
+            continue;
+        }
         if (u_isalpha(c) || t == U_COMBINING_SPACING_MARK) {
             o += put_utf8(out + o, fold_cp(c));
         } else if (out[o - 1] != ' ') {
@@ -344,9 +366,10 @@ int pl__varieties_load(const char *dir, pl__varieties **out, pl_error *err)
     struct dirent *de;
     while (rc == 0 && (de = readdir(dp)) != NULL) {
         size_t l = strlen(de->d_name);
-        /* <lang>.txt only; helper data such as zh-chars.txt has a '-'. */
-        if (l < 5 || l > 8 || strcmp(de->d_name + l - 4, ".txt") != 0 ||
-            strchr(de->d_name, '-'))
+        /* <lang>.txt or <lang>-<lang>.txt; character tables (*-chars.txt) are
+         * loaded by the file that names them. */
+        if (l < 5 || l > 12 || strcmp(de->d_name + l - 4, ".txt") != 0 ||
+            strstr(de->d_name, "-chars.txt"))
             continue;
         vfile *nf = realloc(v->files, (v->nfiles + 1) * sizeof *nf);
         if (nf == NULL) {
@@ -518,4 +541,36 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
     snprintf(out->variety, sizeof out->variety, "%s", f->names[best]);
     out->variety_confidence = 1.0 - exp(-(total[best] - runner));
     out->variety_from_hint = text_score[best] <= 0.0;
+}
+
+void pl__words_apply(const pl__varieties *w, const pl__model *m, const char *text,
+                     size_t len, const bool *cand, double *score, double scale)
+{
+    char norm[NORM_MAX];
+    int normalized = 0;
+
+    for (size_t i = 0; w && i < w->nfiles; i++) {
+        const vfile *f = &w->files[i];
+        int lang[MAX_VARIETIES];
+        int any = 0;
+        for (int k = 0; k < f->nvar; k++) {
+            lang[k] = -1;
+            for (uint32_t l = 0; l < m->nlangs; l++)
+                if (strcmp(m->langs[l].code, f->names[k]) == 0 && cand[l])
+                    lang[k] = (int)l;
+            any += lang[k] >= 0;
+        }
+        /* Only when at least two of the file's languages are still in the race. */
+        if (any < 2)
+            continue;
+        if (!normalized) {
+            normalize_words(text, len, norm, sizeof norm);
+            normalized = 1;
+        }
+        for (size_t k = 0; k < f->nmarkers; k++) {
+            int l = lang[f->markers[k].variety];
+            if (l >= 0 && strstr(norm, f->markers[k].needle))
+                score[l] += f->markers[k].weight * scale;
+        }
+    }
 }

@@ -104,6 +104,11 @@ static void test_short_messages(void **state)
     expect_lang(d, "Đơn hàng của tôi ở đâu?", "vi");
     expect_lang(d, "मेरा ऑर्डर कहाँ है?", "hi");
     expect_lang(d, "Siparişim nerede?", "tr");
+    /* Confusable pairs helped by locales/words/: Hindi/Marathi, Indonesian/Malay. */
+    expect_lang(d, "अन्ना के आंदोलन के दौरान भी केजरीवाल ने", "hi");
+    expect_lang(d, "माझे पार्सल अजून आले नाही, कृपया लवकर पाठवा", "mr");
+    expect_lang(d, "Bila pesanan saya akan dihantar? Saya sudah bayar kerana perlu sahaja", "ms");
+    expect_lang(d, "Kapan pesanan saya dikirim? Saya sudah bayar karena butuh banget", "id");
     /* Decomposed input (e + U+0301) is normalized before scoring. */
     pl_detect_result r = detect(d, "¿Dónde esta\xcc\x81 mi pedido?");
     assert_string_equal(r.language, "es");
