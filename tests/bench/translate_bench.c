@@ -56,6 +56,9 @@ typedef struct conn {
 } conn;
 
 static char response[1024];
+/* Arrival and answer times of the last request, for the one-at-a-time
+ * split of the added latency into the way there and the way back. */
+static _Atomic uint64_t last_arrival, last_answer;
 static size_t response_len;
 
 static void conn_free(uv_handle_t *h)
@@ -97,6 +100,7 @@ static void on_latency(uv_timer_t *t)
     c->f->requests++;
     if (c->f->nholds < c->f->maxholds)
         c->f->holds[c->f->nholds++] = uv_hrtime() - c->arrived;
+    last_answer = uv_hrtime();
     uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_write);
     try_request(c);
 }
@@ -126,6 +130,7 @@ static void try_request(conn *c)
     memmove(c->buf, c->buf + total, c->len - total);
     c->len -= total;
     c->arrived = uv_hrtime();
+    last_arrival = c->arrived;
     uv_timer_start(&c->timer, on_latency, c->f->latency_ms, 0);
 }
 
@@ -438,9 +443,22 @@ int main(int argc, char **argv)
            latency, seq, rounds, conc);
     /* One at a time: the per-message overhead. The first opens the connection. */
     run_batch(&b, slots, 0, 1);
-    for (int i = 1; i < seq; i++)
-        run_batch(&b, slots, i, 1);
-    report("added latency, one at a time", &b, 1, seq - 1, (uint64_t)latency);
+    {
+        uint64_t *there = calloc((size_t)seq, sizeof(uint64_t));
+        uint64_t *back = calloc((size_t)seq, sizeof(uint64_t));
+        for (int i = 1; i < seq; i++) {
+            run_batch(&b, slots, i, 1);
+            there[i - 1] = last_arrival - b.start[i];
+            back[i - 1] = b.start[i] + b.lat[i] - last_answer;
+        }
+        report("added latency, one at a time", &b, 1, seq - 1, (uint64_t)latency);
+        printf("%-44s p50 %8.1f us   p99 %8.1f us\n", "  submit to request at the fake",
+               pct(there, seq - 1, 0.5), pct(there, seq - 1, 0.99));
+        printf("%-44s p50 %8.1f us   p99 %8.1f us\n", "  answer sent by the fake to callback",
+               pct(back, seq - 1, 0.5), pct(back, seq - 1, 0.99));
+        free(there);
+        free(back);
+    }
     for (int r = 0; r < rounds; r++) {
         int from = seq + r * conc;
         uint64_t wall = run_batch(&b, slots, from, conc);
