@@ -442,6 +442,21 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("no 'translation' section", r.stderr)
 
+    def test_bad_protected_pattern(self):
+        cfg = config(provider("main", "http://127.0.0.1:9/v1"))
+        r = run("translate", "-c", cfg, "--to", "en", "--protect", "PED-([0-9]+", "hola")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("protected pattern 'PED-([0-9]+' is not a valid ICU regular expression",
+                      r.stderr)
+
+    def test_api_key_with_line_break_is_refused(self):
+        cfg = config(provider("main", "http://127.0.0.1:9/v1", api_key_env="BAD_KEY"))
+        r = run("translate", "-c", cfg, "--to", "en", "hola",
+                env={"BAD_KEY": "sk-1\r\nX-Injected: yes"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("API key of provider 'main' contains a line break", r.stderr)
+        self.assertNotIn("sk-1", r.stderr)
+
     def test_missing_target(self):
         r = run("translate", "hola")
         self.assertEqual(r.returncode, 2)
