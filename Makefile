@@ -9,7 +9,7 @@ CONFIG ?= docs/examples/parley.yaml
 DEB_BUILD := gcc make meson ninja-build pkg-config python3 \
 	libicu-dev libcurl4-openssl-dev libcjson-dev libnghttp2-dev libyaml-dev \
 	libuv1-dev libssl-dev libhttp-parser-dev liblmdb-dev libhiredis-dev
-DEB_TEST := libcmocka-dev curl nghttp2-client unicode-data bzip2 bzip2 python3-yaml nodejs openssl
+DEB_TEST := libcmocka-dev curl nghttp2-client unicode-data bzip2 python3-yaml nodejs openssl
 
 .PHONY: all run test deps deps-test build build-san clean
 
