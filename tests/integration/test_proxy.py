@@ -115,6 +115,15 @@ class ProxyTest(unittest.TestCase):
         d = self.echo("-H", "Transfer-Encoding: chunked", "--data-binary", "x" * 70000)
         self.assertEqual(d["body_length"], 70000)
 
+    def test_head_and_no_content(self):
+        for args in ((), ("--http2-prior-knowledge",)):
+            r = curl(*args, "-I", "-w", "%{http_code}", self.gw.base + "/echo/head")
+            self.assertTrue(r.stdout.endswith(b"200"), r.stdout)
+            self.assertRegex(r.stdout.lower(), rb"content-length: [1-9]")
+            r = curl(*args, "-s", "-w", "|%{http_code}|%{size_download}",
+                     self.gw.base + "/status/204")
+            self.assertEqual(r.stdout, b"|204|0")
+
     def test_keepalive_reuses_connection(self):
         r = curl("-v", self.gw.base + "/echo/1", self.gw.base + "/echo/2")
         self.assertIn(b"Re-using existing connection", r.stderr)
