@@ -164,6 +164,18 @@ void pl__conn_set_timer(pl_conn *c, conn_timer_kind kind, uint64_t ms)
 {
     if (c->closing)
         return;
+    if (kind == TIMER_KEEPALIVE) {
+        /* Idle: give back output buffers (thousands of idle connections
+         * should cost little more than their sockets). */
+        if (c->out.len == 0) {
+            free(c->out.data);
+            c->out = (pl_outbuf){0};
+        }
+        if (c->inflight.len == 0 && !c->writing) {
+            free(c->inflight.data);
+            c->inflight = (pl_outbuf){0};
+        }
+    }
     c->timer_kind = kind;
     if (kind == TIMER_NONE)
         uv_timer_stop(&c->timer);

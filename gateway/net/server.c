@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,6 +601,8 @@ int pl_server_run(const pl_server_options *opts)
 
     if (rt == NULL)
         return PL_ESTATE;
+    /* A peer that closed while we write must give EPIPE, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
     apply_log_settings(rt->config);
     n = worker_count(rt->config);
     s.loop = uv_default_loop();

@@ -15,7 +15,9 @@
 
 /* Request heads are capped by limits; responses heads by this. */
 #define STREAM_ARENA_CAP (256 * 1024)
-#define BUFQ_CHUNK 16384
+/* Chunks grow with what is appended: small bodies stay small. */
+#define BUFQ_CHUNK_MIN 2048
+#define BUFQ_CHUNK_MAX 16384
 
 struct pl_bufq_chunk {
     pl_bufq_chunk *next;
@@ -30,7 +32,9 @@ int pl_bufq_append(pl_bufq *q, const void *data, size_t len)
     while (len > 0) {
         pl_bufq_chunk *t = q->tail;
         if (t == NULL || t->end == t->cap) {
-            size_t cap = len > BUFQ_CHUNK ? len : BUFQ_CHUNK;
+            size_t cap = len < BUFQ_CHUNK_MIN   ? BUFQ_CHUNK_MIN
+                         : len > BUFQ_CHUNK_MAX ? BUFQ_CHUNK_MAX
+                                                : len;
             pl_bufq_chunk *n = malloc(sizeof(*n) + cap);
             if (n == NULL)
                 return PL_ENOMEM;

@@ -27,6 +27,8 @@ struct pl_proxy_worker {
     CURL *pool[EASY_POOL];
     int npool;
     pl_metrics_shard *metrics;
+    /* Inside a libcurl callback: adding or removing handles must wait. */
+    int in_curl;
 };
 
 struct pl_upstream_xfer {
@@ -133,6 +135,16 @@ static void detach(pl_upstream_xfer *x)
     }
 }
 
+static void deferred_cancel(uv_timer_t *t)
+{
+    pl_upstream_xfer *x = container_of(t, pl_upstream_xfer, timer);
+
+    if (x->added)
+        pl_curl_loop_cancel(x->pw->cl, x->easy);
+    x->added = 0;
+    xfer_release(x);
+}
+
 void pl_proxy_cancel(pl_stream *s)
 {
     pl_upstream_xfer *x = s->xfer;
@@ -142,10 +154,12 @@ void pl_proxy_cancel(pl_stream *s)
     detach(x);
     if (x->in_callback)
         return; /* the callback returns an error and curl ends the transfer */
-    if (x->added)
-        pl_curl_loop_cancel(x->pw->cl, x->easy);
-    x->added = 0;
-    xfer_release(x);
+    if (x->added && x->pw->in_curl) {
+        /* Inside another transfer's callback: remove it on the next turn. */
+        uv_timer_start(&x->timer, deferred_cancel, 0, 0);
+        return;
+    }
+    deferred_cancel(&x->timer);
 }
 
 static void unpause(pl_upstream_xfer *x)
@@ -249,9 +263,49 @@ static void send_head(pl_proxy_worker *pw, pl_stream *s)
     pl_stream_send_head(s);
 }
 
+static size_t header_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x);
+static size_t write_cb(char *ptr, size_t size, size_t n, pl_upstream_xfer *x);
+static size_t read_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x);
+
+/* Every libcurl callback runs with pw->in_curl raised (see pl_proxy_cancel). */
 static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 {
     pl_upstream_xfer *x = arg;
+    pl_proxy_worker *pw = x->pw;
+    size_t r;
+
+    pw->in_curl++;
+    r = header_cb(buf, size, n, x);
+    pw->in_curl--;
+    return r;
+}
+
+static size_t on_write(char *ptr, size_t size, size_t n, void *arg)
+{
+    pl_upstream_xfer *x = arg;
+    pl_proxy_worker *pw = x->pw;
+    size_t r;
+
+    pw->in_curl++;
+    r = write_cb(ptr, size, n, x);
+    pw->in_curl--;
+    return r;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *arg)
+{
+    pl_upstream_xfer *x = arg;
+    pl_proxy_worker *pw = x->pw;
+    size_t r;
+
+    pw->in_curl++;
+    r = read_cb(buf, size, n, x);
+    pw->in_curl--;
+    return r;
+}
+
+static size_t header_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x)
+{
     pl_stream *s = x->s;
     size_t len = size * n;
 
@@ -301,9 +355,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
     return len;
 }
 
-static size_t on_write(char *ptr, size_t size, size_t n, void *arg)
+static size_t write_cb(char *ptr, size_t size, size_t n, pl_upstream_xfer *x)
 {
-    pl_upstream_xfer *x = arg;
     pl_stream *s = x->s;
     size_t len = size * n;
 
@@ -331,9 +384,8 @@ static size_t on_write(char *ptr, size_t size, size_t n, void *arg)
     return x->s == NULL ? 0 : len;
 }
 
-static size_t on_read(char *buf, size_t size, size_t n, void *arg)
+static size_t read_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x)
 {
-    pl_upstream_xfer *x = arg;
     pl_stream *s = x->s;
     size_t got;
 
@@ -602,10 +654,22 @@ static int setup_easy(pl_upstream_xfer *x, pl_stream *s)
     return 0;
 }
 
+static void launch(pl_upstream_xfer *x);
+
+static void deferred_launch(uv_timer_t *t)
+{
+    launch(container_of(t, pl_upstream_xfer, timer));
+}
+
 static void launch(pl_upstream_xfer *x)
 {
     pl_stream *s = x->s;
 
+    if (x->pw->in_curl) {
+        /* Started from inside a libcurl callback: add it on the next turn. */
+        uv_timer_start(&x->timer, deferred_launch, 0, 0);
+        return;
+    }
     if (setup_easy(x, s) != 0 ||
         pl_curl_loop_add(x->pw->cl, x->easy, on_done, x) != 0) {
         detach(x);

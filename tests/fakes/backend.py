@@ -70,10 +70,11 @@ class Handler(BaseHTTPRequestHandler):
         return n, h.hexdigest(), bytes(keep)
 
     def send_json(self, status, obj):
-        data = json.dumps(obj).encode()
+        data = json.dumps(obj).encode() if status not in (204, 304) else b""
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        if data:
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)

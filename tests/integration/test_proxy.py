@@ -5,6 +5,8 @@ import hashlib
 import json
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import unittest
 
@@ -113,6 +115,15 @@ class ProxyTest(unittest.TestCase):
         d = self.echo("-H", "Transfer-Encoding: chunked", "--data-binary", "x" * 70000)
         self.assertEqual(d["body_length"], 70000)
 
+    def test_head_and_no_content(self):
+        for args in ((), ("--http2-prior-knowledge",)):
+            r = curl(*args, "-I", "-w", "%{http_code}", self.gw.base + "/echo/head")
+            self.assertTrue(r.stdout.endswith(b"200"), r.stdout)
+            self.assertRegex(r.stdout.lower(), rb"content-length: [1-9]")
+            r = curl(*args, "-s", "-w", "|%{http_code}|%{size_download}",
+                     self.gw.base + "/status/204")
+            self.assertEqual(r.stdout, b"|204|0")
+
     def test_keepalive_reuses_connection(self):
         r = curl("-v", self.gw.base + "/echo/1", self.gw.base + "/echo/2")
         self.assertIn(b"Re-using existing connection", r.stderr)
@@ -197,6 +208,16 @@ class ProxyTest(unittest.TestCase):
             self.assertEqual(d["body_sha256"], pattern_sha(size))
             if not sanitized(self.gw.proc.pid):
                 self.assertLess(rss_kb(self.gw.proc.pid), 64 * 1024)
+
+    def test_clients_that_vanish_mid_response(self):
+        for _ in range(5):
+            with socket.create_connection(("127.0.0.1", self.gw.port)) as s:
+                s.sendall(b"GET /stream?size=50000000 HTTP/1.1\r\nHost: a\r\n\r\n")
+                self.assertTrue(s.recv(1000))
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))  # close with a reset
+        r = curl("-w", "%{http_code}", "-o", "/dev/null", self.gw.base + "/echo/alive")
+        self.assertEqual(r.stdout, b"200")
 
     def test_upstream_reset_is_502(self):
         r = curl("-w", "\n%{http_code}", self.gw.base + "/reset")
