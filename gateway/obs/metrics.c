@@ -4,6 +4,7 @@
  * admin thread when /metrics is scraped.
  */
 #include "parley/metrics.h"
+#include "parley/policy.h"
 #include "parley/error.h"
 
 #include <stdarg.h>
@@ -404,6 +405,15 @@ char *pl_metrics_render(size_t *len)
              "parley_config_reloads_total{result=\"rejected\"} %llu\n",
          (unsigned long long)atomic_load(&reloads_ok),
          (unsigned long long)atomic_load(&reloads_failed));
+    {
+        /* Policy sets reload on their own too (folder changes). */
+        pl_policy_reload_stats ps = pl_policy_reload_stats_get();
+        emit(&o, "# HELP parley_policy_reloads_total Policy set reloads by "
+                 "result.\n# TYPE parley_policy_reloads_total counter\n"
+                 "parley_policy_reloads_total{result=\"ok\"} %llu\n"
+                 "parley_policy_reloads_total{result=\"rejected\"} %llu\n",
+             (unsigned long long)ps.reloads, (unsigned long long)ps.failures);
+    }
     if (o.failed) {
         free(o.buf);
         return NULL;

@@ -8,7 +8,7 @@ import signal
 import tempfile
 import unittest
 
-from harness import Server
+from harness import Server, free_port, metric, wait_for_port
 
 GOOD = "locale: default\nrules:\n  - {id: a, then: {tag: [x]}}\n"
 
@@ -49,7 +49,13 @@ class PolicyReload(unittest.TestCase):
         self.assertEqual(s.wait_exit(), 0)
 
     def test_edit_with_errors_keeps_running_policies(self):
+        admin = free_port()
+        with open(self.config, "a", encoding="utf-8") as f:
+            f.write(f"admin:\n  address: 127.0.0.1:{admin}\n")
         s = self.start()
+        wait_for_port(admin)
+        base = f"http://127.0.0.1:{admin}"
+        self.assertEqual(metric(base, 'parley_policy_reloads_total{result="rejected"}'), 0)
         path = os.path.join(self.policies, "default.yaml")
         self.write("default.yaml",
                    "locale: default\nrules:\n  - {id: a, then: {tag: [x]}}\n"
@@ -62,9 +68,12 @@ class PolicyReload(unittest.TestCase):
                         rejected)
         self.assertTrue(any(f"{path}:4:41: 'priority' must be one of" in l
                             for l in rejected), rejected)
+        self.assertEqual(metric(base, 'parley_policy_reloads_total{result="rejected"}'), 1)
         # Fixing the file is picked up again.
         self.write("default.yaml", GOOD)
         self.assertIn("(1 policies)", s.wait_line("policies loaded"))
+        s.wait_line("configuration reloaded")
+        self.assertEqual(metric(base, 'parley_policy_reloads_total{result="ok"}'), 1)
         s.signal(signal.SIGINT)
         self.assertEqual(s.wait_exit(), 0)
 
