@@ -114,6 +114,8 @@ int pl_policy_reload(const pl_config *cfg, pl_policy_set **out)
 
     pl_diags_init(&diags);
     rc = pl_policy_load_configured(cfg, &diags, out);
+    /* Count before logging: whoever reads the log line sees the metric. */
+    pl_policy_reload_count(rc == 0);
     pl_diags_sort(&diags);
     for (size_t i = 0; i < diags.count; i++) {
         const pl_diag *d = &diags.items[i];
@@ -133,7 +135,6 @@ int pl_policy_reload(const pl_config *cfg, pl_policy_set **out)
                     "policies", diags.errors);
     else
         pl_log_info("policies loaded (%zu policies)", pl_policy_set_count(*out));
-    pl_policy_reload_count(rc == 0);
     pl_diags_free(&diags);
     return rc;
 }
