@@ -301,6 +301,13 @@ static int translate_run(int argc, char **argv)
         rc = err.code == PL_ECONFIG ? PL_EXIT_USAGE : PL_EXIT_FAILURE;
         goto out;
     }
+    pl_error_clear(&err);
+    c = pl_translate_request_check(eng, &req, &err);
+    if (c != 0) {
+        fprintf(stderr, "parley translate: %s\n", err.message);
+        rc = PL_EXIT_USAGE;
+        goto out;
+    }
     c = pl_translate_submit(eng, &req, on_result, &st, NULL);
     if (c != 0) {
         fprintf(stderr, "parley translate: %s\n", pl_strerror(c));

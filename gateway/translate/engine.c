@@ -465,6 +465,24 @@ static int check_request(const pl_translate_request *req, pl_error *err)
     return 0;
 }
 
+int pl_translate_request_check(pl_translate_engine *eng,
+                               const pl_translate_request *req, pl_error *err)
+{
+    pl__mask_opts mo = {.classes = PL_MASK_PROTECTED,
+                        .protected_patterns = req->protected_patterns,
+                        .protected_count = req->protected_count};
+    pl__masked m;
+    pl_arena a;
+    int rc;
+
+    if ((rc = check_request(req, err)) != 0)
+        return rc;
+    pl_arena_init(&a, 0);
+    rc = pl__mask(eng->masker, &a, "x", &mo, &m, err);
+    pl_arena_free(&a);
+    return rc;
+}
+
 int pl_translate_submit(pl_translate_engine *eng, const pl_translate_request *req,
                         pl_translate_cb cb, void *arg, pl_translate_job **out)
 {

@@ -72,6 +72,13 @@ int pl__openai_init(pl__provider *p, pl_error *err)
         if (v != NULL && v[0] != '\0' && (key = strdup(v)) == NULL)
             return pl_error_set(err, PL_ENOMEM, "out of memory");
     }
+    if (key != NULL && strpbrk(key, "\r\n") != NULL) {
+        explicit_bzero(key, strlen(key));
+        free(key);
+        return pl_error_set(err, PL_ECONFIG,
+                            "the API key of provider '%s' contains a line break",
+                            c->name);
+    }
     if (key != NULL) {
         int bearer = strcasecmp(c->api_key_header, "authorization") == 0;
         size_t n = strlen(c->api_key_header) + strlen(key) + 16;

@@ -127,6 +127,14 @@ int pl_translate_submit(pl_translate_engine *eng,
                         void *arg, pl_translate_job **job);
 
 /**
+ * Checks `req` as pl_translate_submit() would, compiling its protected
+ * patterns, without submitting it. Returns 0, or PL_EINVAL / PL_ELIMIT /
+ * PL_EUTF8 with the reason in `err` (may be NULL).
+ */
+int pl_translate_request_check(pl_translate_engine *eng,
+                               const pl_translate_request *req, pl_error *err);
+
+/**
  * Cancels a job before its callback ran; the callback is then never
  * called. Work shared with other jobs (single-flight) goes on for them.
  */

@@ -87,6 +87,41 @@ class HappyPath(FakeTestCase):
         self.assertNotIn("PED-123456", user)
         self.assertNotIn("Parley Plus", user)
 
+    def test_api_key_file_and_custom_header(self):
+        llm = self.fake()
+        key = write_temp("azure-key-42\n", ".key")
+        cfg = config(provider("main", llm.url, api_key_file=key,
+                              api_key_header="api-key",
+                              headers={"X-Tenant": "shop-1"}))
+        r = translate(cfg, "--explain")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        headers = llm.chat_requests()[0]["headers"]
+        self.assertEqual(headers["api-key"], "azure-key-42")
+        self.assertEqual(headers["X-Tenant"], "shop-1")
+        self.assertNotIn("Authorization", headers)
+        self.assertNotIn("azure-key-42", r.stdout + r.stderr)
+
+    def test_fake_streams_sse(self):
+        # The fake's streaming mode, for pipelines that relay SSE replies.
+        import urllib.request
+        llm = self.fake()
+        body = {"model": "m", "stream": True, "messages": [
+            {"role": "user", "content": json.dumps(
+                {"source_language": "es", "target_locale": "en",
+                 "segments": [{"id": "s1", "text": "Hola, gracias"}]})}]}
+        req = urllib.request.Request(llm.url + "/chat/completions",
+                                     data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            self.assertEqual(resp.headers["Content-Type"], "text/event-stream")
+            events = [line[6:] for line in resp.read().decode().splitlines()
+                      if line.startswith("data: ")]
+        self.assertEqual(events[-1], "[DONE]")
+        text = "".join(json.loads(e)["choices"][0]["delta"]["content"]
+                       for e in events[:-1])
+        self.assertEqual(json.loads(text), {"segments": [{"id": "s1", "text": "Hello, thank you"}]})
+        self.assertGreater(len(events), 2)
+
     def test_same_language_is_not_sent(self):
         llm = self.fake()
         cfg = config(provider("main", llm.url))
@@ -259,10 +294,10 @@ class Resilience(FakeTestCase):
         # server; after open_for one probe goes through and closes it again.
         llm = self.fake({"script": [{"status": 500}, {"status": 500}]})
         cfg = config(provider("main", llm.url, retries=0,
-                              breaker={"failures": 2, "open_for": "300ms"}))
+                              breaker={"failures": 2, "open_for": "600ms"}))
         results, stats = run_driver("-c", cfg, "--from", "es", "--to", "en",
                                     "-n", "5", "--sequence", "--distinct",
-                                    "--pause", "3:400", ES)
+                                    "--pause", "3:800", ES)
         self.assertEqual([x["status"] == 0 for x in results],
                          [False, False, False, True, True])
         self.assertEqual(results[2]["reason"], "breaker_open")
@@ -273,10 +308,10 @@ class Resilience(FakeTestCase):
     def test_half_open_probe_failure_reopens(self):
         llm = self.fake({"script": [{"status": 500}, {"status": 500}]})
         cfg = config(provider("main", llm.url, retries=0,
-                              breaker={"failures": 1, "open_for": "200ms"}))
+                              breaker={"failures": 1, "open_for": "300ms"}))
         results, _ = run_driver("-c", cfg, "--from", "es", "--to", "en",
                                 "-n", "3", "--sequence", "--distinct",
-                                "--pause", "1:300", "--pause", "2:300", ES)
+                                "--pause", "1:450", "--pause", "2:450", ES)
         # Request 0 opens it; request 1 is the probe and fails (open again);
         # request 2 probes again and succeeds.
         self.assertEqual([x["status"] == 0 for x in results], [False, False, True])
@@ -406,6 +441,21 @@ class ConfigErrors(unittest.TestCase):
         r = run("translate", "-c", cfg, "--to", "en", "hola")
         self.assertEqual(r.returncode, 2)
         self.assertIn("no 'translation' section", r.stderr)
+
+    def test_bad_protected_pattern(self):
+        cfg = config(provider("main", "http://127.0.0.1:9/v1"))
+        r = run("translate", "-c", cfg, "--to", "en", "--protect", "PED-([0-9]+", "hola")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("protected pattern 'PED-([0-9]+' is not a valid ICU regular expression",
+                      r.stderr)
+
+    def test_api_key_with_line_break_is_refused(self):
+        cfg = config(provider("main", "http://127.0.0.1:9/v1", api_key_env="BAD_KEY"))
+        r = run("translate", "-c", cfg, "--to", "en", "hola",
+                env={"BAD_KEY": "sk-1\r\nX-Injected: yes"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("API key of provider 'main' contains a line break", r.stderr)
+        self.assertNotIn("sk-1", r.stderr)
 
     def test_missing_target(self):
         r = run("translate", "hola")

@@ -339,14 +339,19 @@ static void test_prompt_contract(void **state)
 
 static void test_record_replay_file(void **state)
 {
-    char path[] = "/tmp/parley-replay-XXXXXX";
-    int fd = mkstemp(path);
-    FILE *f = fdopen(fd, "a");
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir;
+    char path[512];
+    int fd;
+    FILE *f;
     char k1[65], k2[65];
     pl__replay *r;
     pl_error err;
 
     (void)state;
+    snprintf(path, sizeof(path), "%s/parley-replay-XXXXXX", dir);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "a");
     pl__prompt_key("system", "user one", k1);
     pl__prompt_key("system", "user two", k2);
     assert_string_not_equal(k1, k2);
