@@ -201,7 +201,7 @@ static void print_stats(const pl_translate_engine *eng)
                 "\"retries\":%llu,\"prompt_tokens\":%llu,\"completion_tokens\":%llu,"
                 "\"fail_transport\":%llu,\"fail_timeout\":%llu,\"fail_http\":%llu,"
                 "\"fail_invalid\":%llu,\"fail_breaker\":%llu,\"fail_overload\":%llu,"
-                "\"breaker\":%d}",
+                "\"restarts\":%llu,\"breaker\":%d}",
                 i ? "," : "", p->name, (unsigned long long)p->requests,
                 (unsigned long long)p->successes, (unsigned long long)p->retries,
                 (unsigned long long)p->prompt_tokens,
@@ -209,7 +209,8 @@ static void print_stats(const pl_translate_engine *eng)
                 (unsigned long long)p->fail_transport,
                 (unsigned long long)p->fail_timeout, (unsigned long long)p->fail_http,
                 (unsigned long long)p->fail_invalid, (unsigned long long)p->fail_breaker,
-                (unsigned long long)p->fail_overload, p->breaker_state);
+                (unsigned long long)p->fail_overload, (unsigned long long)p->restarts,
+                p->breaker_state);
     }
     fprintf(stderr, "]}\n");
 }
