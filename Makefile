@@ -9,14 +9,21 @@ CONFIG ?= docs/examples/parley.yaml
 DEB_BUILD := gcc make meson ninja-build pkg-config python3 \
 	libicu-dev libcurl4-openssl-dev libcjson-dev libnghttp2-dev libyaml-dev \
 	libuv1-dev libssl-dev libhttp-parser-dev liblmdb-dev libhiredis-dev
-DEB_TEST := libcmocka-dev curl nghttp2-client unicode-data bzip2 python3-yaml nodejs openssl
+DEB_TEST := libcmocka-dev curl nghttp2-client unicode-data bzip2 python3-yaml nodejs openssl \
+	$(DEB_RUN)
+# Offline translation (Apertium) and the pairs the example and the tests use;
+# add more pairs here or install them by hand (docs/translation.md).
+DEB_RUN := apertium apertium-eng-spa apertium-es-pt
 
-.PHONY: all run test deps deps-test build build-san clean
+.PHONY: all run test deps deps-run deps-test build build-san clean
 
 all: build
 
 deps:
 	@tests/tools/apt-ensure $(DEB_BUILD)
+
+deps-run:
+	@tests/tools/apt-ensure $(DEB_BUILD) $(DEB_RUN)
 
 deps-test:
 	@tests/tools/apt-ensure $(DEB_BUILD) $(DEB_TEST)
@@ -34,9 +41,11 @@ build: deps $(BUILDDIR)/build.ninja
 build-san: deps-test $(SANDIR)/build.ninja
 	ninja -C $(SANDIR)
 
-# Runs the gateway in the foreground with the example configuration.
-run: build
-	exec $(BUILDDIR)/parley serve -c $(CONFIG)
+# Runs the gateway in the foreground with the example configuration; with
+# no LLM configured (PARLEY_LLM_URL unset) it translates with Apertium.
+run: build deps-run
+	PARLEY_TRANSLATE_FIRST=$${PARLEY_TRANSLATE_FIRST:-$${PARLEY_LLM_URL:+llm}} \
+		exec $(BUILDDIR)/parley serve -c $(CONFIG)
 
 # The whole suite, plain and under ASan+UBSan, then one summary line.
 test: deps-test $(BUILDDIR)/build.ninja $(SANDIR)/build.ninja

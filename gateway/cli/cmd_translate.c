@@ -7,7 +7,9 @@
 
 #include "parley/config.h"
 #include "parley/curl_loop.h"
+#include "parley/detect.h"
 #include "parley/log.h"
+#include "parley/policy.h"
 #include "parley/translate.h"
 
 #include <getopt.h>
@@ -19,7 +21,7 @@ static int translate_run(int argc, char **argv);
 
 const pl_cli_command pl_cli_cmd_translate = {
     .name = "translate",
-    .summary = "translate a text through the configured LLM providers",
+    .summary = "translate a text through the configured providers (LLM, Apertium)",
     .usage = "parley translate [-c FILE] --to LOCALE [--from LANG] [OPTIONS] [TEXT...]",
     .help =
         "TEXT is the words given, or standard input when there are none.\n\n"
@@ -27,7 +29,8 @@ const pl_cli_command pl_cli_cmd_translate = {
         "  -c, --config FILE      the configuration file (default: $PARLEY_CONFIG,\n"
         "                         else ./" PL_CLI_DEFAULT_CONFIG ")\n"
         "  -t, --to LOCALE        target locale (BCP 47: en, es-419, zh-Hant)\n"
-        "  -f, --from LANG        source language; unknown when not given\n"
+        "  -f, --from LANG        source language; when not given and an apertium\n"
+        "                         provider is configured, the detector finds it\n"
         "      --variety TEXT     target variety (\"Rioplatense\")\n"
         "      --register TEXT    register (\"formal\", \"informal\")\n"
         "      --tone TEXT        tone (\"warm\")\n"
@@ -37,7 +40,11 @@ const pl_cli_command pl_cli_cmd_translate = {
         "      --protect REGEX    ICU regular expression of spans to keep (repeatable)\n"
         "      --timeout DURATION deadline (default: translation.timeout)\n"
         "      --no-cache         neither read nor fill the cache\n"
+        "      --policy LOCALE    apply the outbound fixes of LOCALE's policy (from\n"
+        "                         policies.dir) to offline translations\n"
         "      --explain          also print the masked prompts and the verdicts\n"
+        "      --json             print the result as one JSON object (text,\n"
+        "                         provider, model, quality, pivot, cached)\n"
         "      --stats            print the engine's counters as JSON on stderr\n"
         "  -h, --help             show this help\n\n"
         "Exit status: 0 translated, 1 the translation failed (the reason is\n"
@@ -50,7 +57,47 @@ const pl_cli_command pl_cli_cmd_translate = {
 typedef struct run_state {
     int done;
     int status;
+    int json;
 } run_state;
+
+static void json_string(FILE *out, const char *s)
+{
+    if (s == NULL) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void print_json(const pl_translate_result *res)
+{
+    printf("{\"status\":");
+    json_string(stdout, res->status ? (res->reason ? res->reason : "failed") : "ok");
+    printf(",\"text\":");
+    json_string(stdout, res->status == 0 ? res->segments[0].text : NULL);
+    printf(",\"provider\":");
+    json_string(stdout, res->provider);
+    printf(",\"model\":");
+    json_string(stdout, res->model);
+    printf(",\"quality\":");
+    json_string(stdout, res->quality);
+    printf(",\"pivot\":");
+    json_string(stdout, res->pivot);
+    printf(",\"cached\":%s,\"skipped\":%s,\"message\":",
+           res->cached ? "true" : "false", res->skipped ? "true" : "false");
+    json_string(stdout, res->message);
+    printf("}\n");
+}
 
 static void on_result(const pl_translate_result *res, void *arg)
 {
@@ -58,6 +105,10 @@ static void on_result(const pl_translate_result *res, void *arg)
 
     st->done = 1;
     st->status = res->status;
+    if (st->json) {
+        print_json(res);
+        return;
+    }
     if (res->explain != NULL)
         printf("%s", res->explain);
     if (res->status != 0) {
@@ -75,8 +126,10 @@ static void on_result(const pl_translate_result *res, void *arg)
         else if (res->cached)
             fprintf(res->explain ? stdout : stderr, "result: from the cache\n");
         else
-            printf("result: translated by %s (model %s) in %u attempt(s)\n",
-                   res->provider, res->model ? res->model : "-", res->attempts);
+            printf("result: translated by %s (model %s) in %u attempt(s), quality %s%s%s\n",
+                   res->provider, res->model ? res->model : "-", res->attempts,
+                   res->quality ? res->quality : "-", res->pivot ? ", through " : "",
+                   res->pivot ? res->pivot : "");
         if (res->explain != NULL)
             printf("--- translation ---\n");
     }
@@ -148,7 +201,7 @@ static void print_stats(const pl_translate_engine *eng)
                 "\"retries\":%llu,\"prompt_tokens\":%llu,\"completion_tokens\":%llu,"
                 "\"fail_transport\":%llu,\"fail_timeout\":%llu,\"fail_http\":%llu,"
                 "\"fail_invalid\":%llu,\"fail_breaker\":%llu,\"fail_overload\":%llu,"
-                "\"breaker\":%d}",
+                "\"restarts\":%llu,\"breaker\":%d}",
                 i ? "," : "", p->name, (unsigned long long)p->requests,
                 (unsigned long long)p->successes, (unsigned long long)p->retries,
                 (unsigned long long)p->prompt_tokens,
@@ -156,17 +209,65 @@ static void print_stats(const pl_translate_engine *eng)
                 (unsigned long long)p->fail_transport,
                 (unsigned long long)p->fail_timeout, (unsigned long long)p->fail_http,
                 (unsigned long long)p->fail_invalid, (unsigned long long)p->fail_breaker,
-                (unsigned long long)p->fail_overload, p->breaker_state);
+                (unsigned long long)p->fail_overload, (unsigned long long)p->restarts,
+                p->breaker_state);
     }
     fprintf(stderr, "]}\n");
 }
 
 static void on_closed(void *arg) { *(int *)arg = 1; }
 
+/* The policy's outbound pass over an offline translation: its fixes
+ * (vosotros -> ustedes for es-419) and masks. */
+static char *apply_policy(const char *text, const char *locale, void *arg)
+{
+    const pl_policy *pol = arg;
+    pl_policy_input in = {.text = text, .len = strlen(text), .direction = PL_POLICY_OUT};
+    pl_policy_result *res;
+    pl_arena a;
+    char *out = NULL;
+
+    (void)locale;
+    pl_arena_init(&a, 0);
+    if (pl_policy_evaluate(pol, &in, &a, &res) == 0 &&
+        (res->text_len != in.len || memcmp(res->text, text, in.len) != 0))
+        out = strndup(res->text, res->text_len);
+    pl_arena_free(&a);
+    return out;
+}
+
+static int has_offline_provider(const pl_config *cfg)
+{
+    const pl_translate_provider_config *ps = cfg->translation.providers.items;
+
+    for (size_t i = 0; i < cfg->translation.providers.count; i++)
+        if (ps[i].type == PL_PROVIDER_APERTIUM)
+            return 1;
+    return 0;
+}
+
+/* Apertium needs the source language: the detector names it. */
+static int detect_source(const char *text, char *lang, size_t size)
+{
+    pl_detector *det;
+    pl_detect_result r;
+    pl_error err;
+    int rc;
+
+    if (pl_detect_open(NULL, &det, &err) < 0)
+        return -1;
+    rc = pl_detect_text(det, text, strlen(text), NULL, 0, &r, &err);
+    pl_detect_close(det);
+    if (rc < 0 || strcmp(r.language, "und") == 0)
+        return -1;
+    snprintf(lang, size, "%s", r.language);
+    return 0;
+}
+
 static int translate_run(int argc, char **argv)
 {
     enum { O_VARIETY = 256, O_REGISTER, O_TONE, O_INSTR, O_GLOSSARY, O_KEEP,
-           O_PROTECT, O_TIMEOUT, O_NOCACHE, O_EXPLAIN, O_STATS };
+           O_PROTECT, O_TIMEOUT, O_NOCACHE, O_EXPLAIN, O_STATS, O_POLICY, O_JSON };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"to", required_argument, NULL, 't'},
@@ -182,6 +283,8 @@ static int translate_run(int argc, char **argv)
         {"no-cache", no_argument, NULL, O_NOCACHE},
         {"explain", no_argument, NULL, O_EXPLAIN},
         {"stats", no_argument, NULL, O_STATS},
+        {"policy", required_argument, NULL, O_POLICY},
+        {"json", no_argument, NULL, O_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -199,6 +302,9 @@ static int translate_run(int argc, char **argv)
     pl_translate_engine *eng = NULL;
     run_state st = {0};
     pl_error err;
+    const char *policy_locale = NULL;
+    pl_policy_set *policies = NULL;
+    char detected[8];
 
     while ((c = getopt_long(argc, argv, ":c:t:f:h", opts, NULL)) != -1) {
         switch (c) {
@@ -257,6 +363,12 @@ static int translate_run(int argc, char **argv)
         case O_STATS:
             stats = 1;
             break;
+        case O_POLICY:
+            policy_locale = optarg;
+            break;
+        case O_JSON:
+            st.json = 1;
+            break;
         case 'h':
             pl__cli_print_help(cmd, stdout);
             return PL_EXIT_OK;
@@ -289,6 +401,28 @@ static int translate_run(int argc, char **argv)
     seg.text = text;
     req.segments = &seg;
     req.count = 1;
+    if ((req.source_language == NULL || req.source_language[0] == '\0') &&
+        has_offline_provider(cfg) && detect_source(text, detected, sizeof(detected)) == 0)
+        req.source_language = detected;
+    if (policy_locale != NULL) {
+        pl_diags diags;
+        const pl_policy *pol;
+        pl_diags_init(&diags);
+        c = pl_policy_load_configured(cfg, &diags, &policies);
+        pl_diags_print(&diags, stderr, 1);
+        pl_diags_free(&diags);
+        pol = c == 0 ? pl_policy_resolve(policies, policy_locale) : NULL;
+        if (pol == NULL) {
+            fprintf(stderr, "parley translate: no policy serves '%s'\n", policy_locale);
+            free(text);
+            pl_policy_set_free(policies);
+            pl_config_free(cfg);
+            return PL_EXIT_USAGE;
+        }
+        req.postedit = apply_policy;
+        req.postedit_arg = (void *)pol;
+        req.postedit_id = pl_policy_locale(pol);
+    }
 
     uv_loop_init(&loop);
     if (pl_curl_loop_new(&loop, &curl) != 0) {
@@ -329,6 +463,7 @@ out:
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     free(text);
+    pl_policy_set_free(policies);
     pl_config_free(cfg);
     return rc;
 }

@@ -20,6 +20,7 @@ typedef struct entry {
     struct entry *prev, *next;      /* LRU list, most recent first */
     uint64_t expires;               /* 0: never */
     size_t size;                    /* accounted bytes */
+    unsigned flags;                 /* PL__CACHE_* */
     char value[];
 } entry;
 
@@ -118,6 +119,12 @@ static entry *find(pl__cache *c, const unsigned char key[32])
 
 const char *pl__cache_get(pl__cache *c, const unsigned char key[32], uint64_t now)
 {
+    return pl__cache_get_flags(c, key, now, NULL);
+}
+
+const char *pl__cache_get_flags(pl__cache *c, const unsigned char key[32],
+                                uint64_t now, unsigned *flags)
+{
     entry *e = find(c, key);
 
     if (e == NULL)
@@ -130,6 +137,8 @@ const char *pl__cache_get(pl__cache *c, const unsigned char key[32], uint64_t no
         lru_unlink(c, e);
         lru_push_front(c, e);
     }
+    if (flags != NULL)
+        *flags = e->flags;
     return e->value;
 }
 
@@ -157,6 +166,12 @@ static void grow(pl__cache *c)
 int pl__cache_put(pl__cache *c, const unsigned char key[32], const char *value,
                   uint64_t now)
 {
+    return pl__cache_put_flags(c, key, value, 0, now);
+}
+
+int pl__cache_put_flags(pl__cache *c, const unsigned char key[32],
+                        const char *value, unsigned flags, uint64_t now)
+{
     size_t vlen = strlen(value);
     size_t size = sizeof(entry) + vlen + 1;
     entry *e;
@@ -174,6 +189,7 @@ int pl__cache_put(pl__cache *c, const unsigned char key[32], const char *value,
     memcpy(e->key, key, 32);
     memcpy(e->value, value, vlen + 1);
     e->size = size;
+    e->flags = flags;
     e->expires = c->ttl ? now + c->ttl : 0;
     if (c->count + 1 > c->nbuckets)
         grow(c);
@@ -295,6 +311,9 @@ int pl__cache_key(const pl_translate_request *req, const char *text,
     snprintf(classes, sizeof(classes), "%x", mask_classes);
     field(ctx, classes);
     field(ctx, provider_fp);
+    /* Post-editing changes offline translations: its identity is part of it. */
+    if (req->postedit != NULL)
+        field(ctx, req->postedit_id ? req->postedit_id : "\x03postedit");
     EVP_DigestFinal_ex(ctx, key, &mdlen);
     EVP_MD_CTX_free(ctx);
     return rc;

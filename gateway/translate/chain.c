@@ -15,6 +15,7 @@ enum { BREAKER_CLOSED = 0, BREAKER_OPEN = 1, BREAKER_HALF_OPEN = 2 };
 
 static void try_provider(pl__flight *f);
 static void pump(pl__provider *p);
+static void latency(pl__provider *p, uint64_t ms);
 
 static uint64_t now_ms(const pl_translate_engine *eng) { return uv_now(eng->loop); }
 
@@ -226,6 +227,94 @@ static void on_flight_timer(uv_timer_t *t)
     }
 }
 
+/* An offline provider's answer: restore the masks, post-edit, done. */
+static void on_offline(int status, const char *reason, const char *message,
+                       const char *const *texts, const char *mode,
+                       const char *pivot, void *arg)
+{
+    pl__flight *f = arg;
+    pl__provider *p = current(f);
+    pl_error err;
+
+    f->ap_call = NULL;
+    f->state = FLIGHT_IDLE;
+    p->inflight--;
+    latency(p, now_ms(f->eng) - f->started_at);
+    if (status != 0) {
+        if (strcmp(reason, "invalid_output") == 0)
+            p->st->fail_invalid++;
+        else if (strcmp(reason, "timeout") != 0 && strcmp(reason, "no_pair") != 0)
+            p->st->fail_transport++;
+        /* A missing pair says nothing about the provider's health. */
+        if (strcmp(reason, "no_pair") != 0)
+            breaker_failure(f);
+        note(f, reason, "%s", message);
+        next_provider(f);
+        pump(p);
+        return;
+    }
+    breaker_success(f);
+    pl_error_clear(&err);
+    for (size_t i = 0; i < f->count; i++) {
+        if (pl__unmask(&f->arena, texts[i], &f->masks[i], &f->results[i], &err) != 0) {
+            p->st->fail_invalid++;
+            note(f, "invalid_output", "%s (mode %s)", err.message, mode);
+            next_provider(f);
+            pump(p);
+            return;
+        }
+        if (f->req.postedit != NULL) {
+            char *fixed = f->req.postedit(f->results[i], f->req.target_locale,
+                                          f->req.postedit_arg);
+            if (fixed != NULL) {
+                pl__explain_add(f, "post-edit (%s): %s -> %s\n",
+                                f->req.postedit_id ? f->req.postedit_id : "-",
+                                f->results[i], fixed);
+                f->results[i] = pl_arena_strdup(&f->arena, fixed);
+                free(fixed);
+                if (f->results[i] == NULL) {
+                    note(f, "internal", "out of memory");
+                    next_provider(f);
+                    pump(p);
+                    return;
+                }
+            }
+        }
+    }
+    p->st->successes++;
+    f->quality = "offline";
+    f->model = pl_arena_strdup(&f->arena, mode);
+    f->pivot = pivot[0] ? pl_arena_strdup(&f->arena, pivot) : NULL;
+    pl__explain_add(f, "verdict: accepted (offline, mode %s%s%s)\n", mode,
+                    pivot[0] ? ", through " : "", pivot);
+    pl__flight_succeeded(f, p);
+    pump(p);
+}
+
+/* Offline providers take the masked segments as they are. */
+static void start_offline(pl__flight *f, int64_t timeout)
+{
+    pl__provider *p = current(f);
+    const char **texts = pl_arena_calloc(&f->arena, f->count, sizeof(char *));
+    int rc = texts == NULL ? PL_ENOMEM : 0;
+
+    for (size_t i = 0; texts && i < f->count; i++) {
+        texts[i] = f->segs[i].text;
+        pl__explain_add(f, "segment %s (masked): %s\n", f->segs[i].id, texts[i]);
+    }
+    if (rc == 0)
+        rc = pl__apertium_start(p->ap, f->req.source_language, f->req.target_locale,
+                                texts, f->count, timeout, on_offline, f, &f->ap_call);
+    if (rc != 0) {
+        f->ap_call = NULL;
+        p->inflight--;
+        note(f, "internal", "cannot start the offline translation (%s)",
+             pl_strerror(rc));
+        f->state = FLIGHT_IDLE;
+        next_provider(f);
+    }
+}
+
 static void start_attempt(pl__flight *f)
 {
     pl__provider *p = current(f);
@@ -240,6 +329,12 @@ static void start_attempt(pl__flight *f)
     f->attempts++;
     f->state = FLIGHT_RUNNING;
     f->started_at = now;
+    if (p->ap != NULL) {
+        pl__explain_add(f, "attempt %u: provider %s (apertium, offline)\n", f->attempts,
+                        p->cfg->name);
+        start_offline(f, timeout);
+        return;
+    }
     pl__explain_add(f,
                     "attempt %u: provider %s (model %s), response_format %s%s\n"
                     "--- system message ---\n%s\n--- user message ---\n%s\n",
@@ -439,6 +534,7 @@ static void on_answer(pl__answer *ans, void *arg)
         if (rc == 0) {
             p->st->successes++;
             pl__explain_add(f, "verdict: accepted\n");
+            f->quality = "llm";
             if (p->record != NULL &&
                 pl__record_append(p->record, f->prompt_key, p->cfg->model, f->system,
                                   f->user, ans->content) != 0)
@@ -490,7 +586,7 @@ static void try_provider(pl__flight *f)
             p->probe_inflight = 1;
             f->probe = 1;
         }
-        if (build_attempt(f) != 0) {
+        if (p->ap == NULL && build_attempt(f) != 0) {
             note(f, "internal", "out of memory");
             next_provider(f);
             return;
@@ -518,7 +614,11 @@ void pl__chain_abort(pl__flight *f)
     if (p != NULL) {
         if (f->state == FLIGHT_QUEUED)
             queue_remove(p, f);
-        if (f->state == FLIGHT_RUNNING) {
+        if (f->state == FLIGHT_RUNNING && f->ap_call != NULL) {
+            pl__apertium_cancel(f->ap_call);
+            f->ap_call = NULL;
+            p->inflight--;
+        } else if (f->state == FLIGHT_RUNNING) {
             pl__openai_cancel(f->call);
             f->call = NULL;
             f->replay_content = NULL;
@@ -553,11 +653,16 @@ int pl__chain_init(pl_translate_engine *eng, pl_error *err)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const pl_translate_provider_config *pc = NULL;
-        pl__provider *p = &eng->providers[i];
+        pl__provider *p = &eng->providers[eng->nproviders];
         const pl_translate_provider_config *all = cfg->providers.items;
         int rc;
 
         if (cfg->chain.count) {
+            int again = 0;
+            for (size_t k = 0; k < i; k++)
+                again |= strcmp(cfg->chain.items[k], cfg->chain.items[i]) == 0;
+            if (again)
+                continue; /* a name listed twice is tried at its first place */
             for (size_t k = 0; k < cfg->providers.count; k++)
                 if (strcmp(all[k].name, cfg->chain.items[i]) == 0)
                     pc = &all[k];
@@ -570,21 +675,27 @@ int pl__chain_init(pl_translate_engine *eng, pl_error *err)
         p->cfg = pc;
         p->eng = eng;
         p->curl = eng->curl;
-        p->st = &eng->pstats[i];
+        p->st = &eng->pstats[eng->nproviders];
         p->st->name = pc->name;
         p->st->model = pc->model;
         p->req_tokens = (double)pc->rpm;
         p->tok_tokens = (double)pc->tpm;
         p->refilled_at = uv_now(eng->loop);
-        eng->nproviders++;
-        snprintf(p->fingerprint, sizeof(p->fingerprint), "%s:%s",
-                 pc->type == PL_PROVIDER_REPLAY ? "replay" : "openai",
-                 pc->model ? pc->model : "");
+        if (pc->type == PL_PROVIDER_APERTIUM)
+            snprintf(p->fingerprint, sizeof(p->fingerprint), "apertium:%s",
+                     pc->pivot ? pc->pivot : "");
+        else
+            snprintf(p->fingerprint, sizeof(p->fingerprint), "%s:%s",
+                     pc->type == PL_PROVIDER_REPLAY ? "replay" : "openai",
+                     pc->model ? pc->model : "");
         if (fp < sizeof(eng->provider_fp))
             fp += (size_t)snprintf(eng->provider_fp + fp, sizeof(eng->provider_fp) - fp,
-                                   "%s%s", i ? "|" : "", p->fingerprint);
+                                   "%s%s", eng->nproviders ? "|" : "", p->fingerprint);
+        eng->nproviders++;
         if (pc->type == PL_PROVIDER_REPLAY) {
             rc = pl__replay_load(pc->file, &p->replay, err);
+        } else if (pc->type == PL_PROVIDER_APERTIUM) {
+            rc = pl__apertium_new(eng->loop, pc, p->st, &p->ap, err);
         } else {
             rc = pl__openai_init(p, err);
             if (rc == 0 && pc->type == PL_PROVIDER_RECORD) {
@@ -601,15 +712,31 @@ int pl__chain_init(pl_translate_engine *eng, pl_error *err)
     for (size_t i = 0; i < eng->nproviders; i++) {
         uv_timer_init(eng->loop, &eng->providers[i].rate_timer);
         eng->providers[i].rate_timer.data = &eng->providers[i];
+        if (eng->providers[i].ap != NULL)
+            pl__apertium_open(eng->providers[i].ap);
     }
     eng->timers_ready = 1;
     return 0;
+}
+
+static void offline_closed(void *arg)
+{
+    pl__provider *p = arg;
+
+    p->eng->pending_closes--;
+    pl__engine_handle_closing(p->eng);
 }
 
 void pl__chain_close(pl_translate_engine *eng)
 {
     for (size_t i = 0; i < eng->nproviders; i++) {
         pl__provider *p = &eng->providers[i];
+        if (p->ap != NULL) {
+            pl__apertium *ap = p->ap;
+            p->ap = NULL;
+            eng->pending_closes++;
+            pl__apertium_close(ap, offline_closed, p);
+        }
         pl__openai_free(p);
         pl__replay_free(p->replay);
         p->replay = NULL;

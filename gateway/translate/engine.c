@@ -61,6 +61,7 @@ int pl__copy_request(pl_arena *a, const pl_translate_request *src,
     dst->register_ = dup_or_null(a, src->register_, &failed);
     dst->tone = dup_or_null(a, src->tone, &failed);
     dst->instructions = dup_or_null(a, src->instructions, &failed);
+    dst->postedit_id = dup_or_null(a, src->postedit_id, &failed);
     if (src->glossary_count) {
         pl_translate_term *g = pl_arena_calloc(a, src->glossary_count, sizeof(*g));
         failed |= g == NULL;
@@ -154,6 +155,10 @@ static void job_deliver(pl_translate_job *job)
             out[i].id = job->req.segments[i].id;
             out[i].text = job->texts[i];
         }
+        if (job->offline)
+            job->res.quality = "offline";
+        else if (!job->res.skipped && job->res.quality == NULL)
+            job->res.quality = "llm";
         job->res.segments = out;
         job->res.count = job->req.count;
     } else {
@@ -295,7 +300,13 @@ static void finish_waiters(pl__flight *f, int status, const pl__provider *p)
                     status = PL_ENOMEM;
             }
             job->res.provider = p->cfg->name;
-            job->res.model = p->cfg->model;
+            job->res.model = f->model ? pl_arena_strdup(&job->arena, f->model)
+                                      : p->cfg->model;
+            job->res.quality = f->quality;
+            if (f->quality != NULL && strcmp(f->quality, "offline") == 0)
+                job->offline = 1;
+            if (f->pivot != NULL)
+                job->res.pivot = pl_arena_strdup(&job->arena, f->pivot);
         }
         if (status != 0) {
             job->res.status = status;
@@ -313,9 +324,14 @@ void pl__flight_succeeded(pl__flight *f, const pl__provider *p)
 {
     pl_translate_engine *eng = f->eng;
 
+    unsigned flags = f->quality != NULL && strcmp(f->quality, "offline") == 0
+                         ? PL__CACHE_OFFLINE
+                         : 0;
+
     if (eng->cache != NULL && !f->req.no_cache)
         for (size_t i = 0; i < f->count; i++)
-            pl__cache_put(eng->cache, f->keys[i], f->results[i], uv_now(eng->loop));
+            pl__cache_put_flags(eng->cache, f->keys[i], f->results[i], flags,
+                                uv_now(eng->loop));
     f->state = FLIGHT_DONE;
     finish_waiters(f, 0, p);
 }
@@ -526,6 +542,7 @@ int pl_translate_submit(pl_translate_engine *eng, const pl_translate_request *re
     } else {
         for (size_t i = 0; i < req->count; i++) {
             const char *text = job->req.segments[i].text, *hit = NULL;
+            unsigned flags = 0;
             if (blank(text)) {
                 job->texts[i] = text;
                 continue;
@@ -535,8 +552,10 @@ int pl_translate_submit(pl_translate_engine *eng, const pl_translate_request *re
             if (rc != 0)
                 goto fail;
             if (eng->cache != NULL && !req->no_cache)
-                hit = pl__cache_get(eng->cache, job->keys[i], now);
+                hit = pl__cache_get_flags(eng->cache, job->keys[i], now, &flags);
             if (hit != NULL) {
+                if (flags & PL__CACHE_OFFLINE)
+                    job->offline = 1;
                 job->texts[i] = pl_arena_strdup(&job->arena, hit);
                 eng->stats.cache_hits++;
                 continue;

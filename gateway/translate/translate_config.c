@@ -15,7 +15,8 @@
     pl_diags_add((ctx)->diags, PL_DIAG_ERROR, (ctx)->file, (node)->line, \
                  (node)->column, __VA_ARGS__)
 
-static const char *const provider_types[] = {"openai", "replay", "record", NULL};
+static const char *const provider_types[] = {"openai", "replay", "record", "apertium",
+                                             NULL};
 static const char *const formats[] = {"auto", "json_schema", "json_object", NULL};
 
 static int parse_number(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
@@ -124,8 +125,9 @@ static const pl_cfg_directive provider_directives[] = {
      .doc = "the provider's name, used in 'chain', logs and metrics"},
     {.name = "type", .type = PL_CFG_ENUM, .offset = P(type), .default_value = "openai",
      .choices = provider_types,
-     .doc = "openai (Chat Completions), replay (answers from a recorded file) "
-            "or record (openai, appending every answer to a file)"},
+     .doc = "openai (Chat Completions), replay (answers from a recorded file), "
+            "record (openai, appending every answer to a file) or apertium "
+            "(local rule-based translation, offline)"},
     {.name = "base_url", .type = PL_CFG_STRING, .offset = P(base_url),
      .doc = "the API base; requests go to <base_url>/chat/completions"},
     {.name = "model", .type = PL_CFG_STRING, .offset = P(model),
@@ -181,6 +183,15 @@ static const pl_cfg_directive provider_directives[] = {
      .min = 0, .max = 1000000000, .doc = "tokens per minute per worker; 0: no limit"},
     {.name = "file", .type = PL_CFG_STRING, .offset = P(file),
      .doc = "the JSON-lines file of replay and record providers"},
+    {.name = "command", .type = PL_CFG_STRING, .offset = P(command),
+     .default_value = "apertium",
+     .doc = "apertium: the apertium program, looked up on PATH"},
+    {.name = "data_dir", .type = PL_CFG_STRING, .offset = P(data_dir),
+     .doc = "apertium: folder with modes/*.mode (apertium -d); default: "
+            "$APERTIUM_DATADIR, else share/apertium beside the program"},
+    {.name = "pivot", .type = PL_CFG_STRING, .offset = P(pivot), .default_value = "es",
+     .doc = "apertium: language to translate through when no direct mode "
+            "exists; empty: never pivot"},
 };
 
 static int check_provider(const pl_cfg_ctx *ctx, const pl_yaml_node *node, void *obj)
@@ -188,7 +199,7 @@ static int check_provider(const pl_cfg_ctx *ctx, const pl_yaml_node *node, void 
     pl_translate_provider_config *p = obj;
     const pl_yaml_node *at = node;
 
-    if (p->type != PL_PROVIDER_REPLAY) {
+    if (p->type == PL_PROVIDER_OPENAI || p->type == PL_PROVIDER_RECORD) {
         if (p->base_url == NULL)
             ERR_AT(ctx, at, "provider '%s' (type %s) needs 'base_url'", p->name,
                    provider_types[p->type]);
@@ -201,12 +212,22 @@ static int check_provider(const pl_cfg_ctx *ctx, const pl_yaml_node *node, void 
             ERR_AT(ctx, at, "provider '%s' (type %s) needs 'model'", p->name,
                    provider_types[p->type]);
     }
-    if (p->type != PL_PROVIDER_OPENAI && p->file == NULL)
+    if ((p->type == PL_PROVIDER_REPLAY || p->type == PL_PROVIDER_RECORD) &&
+        p->file == NULL)
         ERR_AT(ctx, at, "provider '%s' (type %s) needs 'file'", p->name,
                provider_types[p->type]);
     if (p->api_key_env != NULL && p->api_key_file != NULL)
         ERR_AT(ctx, pl_yaml_map_get(node, "api_key_file"),
                "give either 'api_key_env' or 'api_key_file', not both");
+    if (p->type == PL_PROVIDER_APERTIUM && p->command != NULL &&
+        (p->command[0] == '\0' || strpbrk(p->command, " \t\r\n") != NULL))
+        ERR_AT(ctx, pl_yaml_map_get(node, "command"),
+               "'command' must be one program name or path, got '%s'", p->command);
+    if (p->type == PL_PROVIDER_APERTIUM && p->pivot != NULL && p->pivot[0] != '\0' &&
+        (strlen(p->pivot) < 2 || strlen(p->pivot) > 3 ||
+         strspn(p->pivot, "abcdefghijklmnopqrstuvwxyz") != strlen(p->pivot)))
+        ERR_AT(ctx, pl_yaml_map_get(node, "pivot"),
+               "'pivot' must be a language code such as 'es', got '%s'", p->pivot);
     if (p->backoff > p->backoff_max)
         ERR_AT(ctx, pl_yaml_map_get(node, "backoff"),
                "'backoff' must not exceed 'backoff_max'");

@@ -157,6 +157,132 @@ int pl__cache_key(const pl_translate_request *req, const char *text,
                   unsigned mask_classes, const char *provider_fp,
                   unsigned char key[32]);
 
+/* Cache entry flags. */
+#define PL__CACHE_OFFLINE 1u /* translated by an offline provider */
+
+/** pl__cache_get() that also returns the entry's flags (may be NULL). */
+const char *pl__cache_get_flags(pl__cache *c, const unsigned char key[32],
+                                uint64_t now, unsigned *flags);
+/** pl__cache_put() with flags (PL__CACHE_*). */
+int pl__cache_put_flags(pl__cache *c, const unsigned char key[32],
+                        const char *value, unsigned flags, uint64_t now);
+
+/* ---- Apertium: modes, plans and the text format (apertium_text.c) */
+
+#define PL__AP_MAX_MODES 512
+#define PL__AP_MAX_LISTING (256u * 1024) /* `apertium -l` output */
+#define PL__AP_MAX_OUTPUT (1u * 1024 * 1024) /* one pending pipeline answer */
+
+typedef struct pl__ap_mode {
+    char name[64];   /* as listed: "eng-spa", "es-pt_BR" */
+    char src[4];     /* ISO 639-1 where one exists: "en" */
+    char tgt[4];
+    char variant[12]; /* of the target: "BR", "US", "" */
+} pl__ap_mode;
+
+/**
+ * Parses the output of `apertium -l` into out[0..max). Modes that are not
+ * LANG-LANG[_VARIANT] (domain variants such as eco-es-fr) are skipped.
+ * Returns the number of modes.
+ */
+size_t pl__ap_parse_modes(const char *listing, pl__ap_mode *out, size_t max);
+
+/**
+ * The ISO 639-1 code for an ISO 639-1 or 639-3 code or a BCP 47 tag
+ * ("spa" -> "es", "pt-BR" -> "pt"), lower case, into buf (4 bytes).
+ * Unknown three-letter codes are kept. Returns buf, or NULL when `code`
+ * is not a language code.
+ */
+const char *pl__ap_lang(const char *code, char buf[4]);
+
+typedef struct pl__ap_plan {
+    const pl__ap_mode *legs[2];
+    size_t nlegs;    /* 1 direct, 2 through `pivot` */
+    char pivot[4];
+} pl__ap_plan;
+
+/**
+ * Chooses the modes that translate `src` (a language) into `target` (a
+ * BCP 47 locale): a direct mode, preferring one whose variant matches the
+ * locale's region (pt-BR -> es-pt_BR), else two through `pivot` (NULL or ""
+ * never pivots). Returns 0 and *out, or PL_ENOENT.
+ */
+int pl__ap_plan_pair(const pl__ap_mode *modes, size_t n, const char *src,
+                     const char *target, const char *pivot, pl__ap_plan *out);
+
+/** What is sent to a pipeline for one segment, and what restores it. */
+typedef struct pl__ap_text {
+    char *stream;        /* Apertium stream format, without the NUL */
+    size_t count;        /* protected spans, ⟦1⟧..⟦count⟧ in `stream` */
+    const char **items;  /* items[i] is the original of ⟦i+1⟧ */
+} pl__ap_text;
+
+/**
+ * Turns plain text (with the engine's ⟦n⟧ placeholders) into Apertium's
+ * stream format: placeholders and tokens that contain digits (order
+ * numbers, times, codes) become renumbered ⟦k⟧ that the pipelines pass
+ * through as unknown words; the stream format's reserved characters are
+ * escaped, and characters the pipelines drop or take for marks (~ * #,
+ * line breaks) travel in superblanks. Memory from `a`. Returns 0, PL_ENOMEM
+ * or PL_ELIMIT.
+ */
+int pl__ap_deformat(pl_arena *a, const char *text, pl__ap_text *out);
+
+/**
+ * Turns a pipeline's answer (stream format, no NUL) back into text:
+ * escapes and superblanks undone, unknown-word marks (* # @ before a word)
+ * removed, doubled spaces collapsed, then each ⟦k⟧ replaced by its
+ * original. A protected span missing or repeated fails with PL_ETRANSLATE
+ * and a message in `err`. *out from `a`.
+ */
+int pl__ap_reformat(pl_arena *a, const char *answer, size_t len,
+                    const pl__ap_text *sent, char **out, pl_error *err);
+
+/* ---- Apertium pipelines (apertium.c) */
+
+typedef struct pl__apertium pl__apertium;
+typedef struct pl__ap_call pl__ap_call;
+
+/*
+ * The outcome of one batch: status 0 and texts[0..n) (valid during the
+ * call), or a pl_err with a short reason ("no_pair", "timeout",
+ * "unavailable", "invalid_output") and a message. `mode` names the modes
+ * used ("eng-spa" or "por-spa+spa-eng"); `pivot` is "" when direct.
+ */
+typedef void (*pl__ap_cb)(int status, const char *reason, const char *message,
+                          const char *const *texts, const char *mode,
+                          const char *pivot, void *arg);
+
+/**
+ * Creates the provider's state (no handles yet) and finds the program and
+ * its data folder. Returns 0 or PL_ENOMEM.
+ */
+int pl__apertium_new(uv_loop_t *loop, const pl_translate_provider_config *cfg,
+                     pl_translate_provider_stats *st, pl__apertium **out,
+                     pl_error *err);
+
+/** Starts listing the installed modes (`apertium -l`, asynchronously). */
+void pl__apertium_open(pl__apertium *ap);
+
+/**
+ * Translates texts[0..n) (plain text with ⟦n⟧ placeholders) from `src`
+ * into `target` through the long-running pipelines; each segment has
+ * `timeout_ms` once written to its pipeline. `cb` runs once, from the
+ * loop, unless the call is cancelled. Returns 0 and *out, or PL_ENOMEM.
+ */
+int pl__apertium_start(pl__apertium *ap, const char *src, const char *target,
+                       const char *const *texts, size_t n, int64_t timeout_ms,
+                       pl__ap_cb cb, void *arg, pl__ap_call **out);
+
+/** Cancels a call before its callback ran; the callback is not called. */
+void pl__apertium_cancel(pl__ap_call *call);
+
+/**
+ * Kills the pipelines and frees everything once libuv closed the handles;
+ * `closed(arg)` runs then. Calls still running are dropped silently.
+ */
+void pl__apertium_close(pl__apertium *ap, void (*closed)(void *), void *arg);
+
 /* ---- providers (openai.c, replay.c) and the flight state (engine.c) */
 
 typedef struct pl__provider pl__provider;
@@ -212,6 +338,7 @@ struct pl__provider {
     char *auth;                /* header line with the key; never logged */
     struct curl_slist *headers;
     pl__replay *replay;        /* type replay */
+    pl__apertium *ap;          /* type apertium */
     FILE *record;              /* type record */
     int json_object_only;      /* the server lacks json_schema */
     char fingerprint[160];     /* type:model, for cache keys */
@@ -256,6 +383,7 @@ struct pl_translate_job {
     uv_timer_t timer;          /* deadline, then completion */
     uint64_t deadline;         /* loop ms */
     int state;
+    int offline;               /* a segment came from an offline provider */
     pl_translate_result res;
 };
 
@@ -287,6 +415,10 @@ struct pl__flight {
     int state;
     int completing;
     pl__http_call *call;
+    pl__ap_call *ap_call;       /* an offline attempt in flight */
+    const char *quality;        /* "offline" or "llm" once answered */
+    const char *pivot;          /* from the arena; NULL when direct */
+    const char *model;          /* from the arena: the modes used, offline */
     char *system, *user, *body; /* malloc'd, the attempt in flight */
     char prompt_key[65];
     const char *replay_content; /* a replay answer waiting for the timer */

@@ -48,6 +48,16 @@ typedef struct pl_translate_term {
 typedef int (*pl_translate_lang_check)(const char *text, size_t len,
                                        const char *locale, void *arg);
 
+/*
+ * Optional post-editing of a finished translation into `locale`, supplied
+ * by the caller (the policy's outbound fixes, e.g. vosotros -> ustedes for
+ * es-419). Returns a malloc'd replacement that the engine frees, or NULL
+ * to keep `text` as it is. Applied to offline providers' output, whose
+ * dialect is the language pair's own and follows no instructions.
+ */
+typedef char *(*pl_translate_postedit)(const char *text, const char *locale,
+                                       void *arg);
+
 typedef struct pl_translate_request {
     const char *source_language; /* ISO 639 code; NULL or "" when unknown */
     const char *target_locale;   /* BCP 47, required: "en", "es-419" */
@@ -69,6 +79,11 @@ typedef struct pl_translate_request {
     void *lang_check_arg;
     int explain; /* collect the masked prompts and verdicts */
     int no_cache; /* neither read nor fill the cache */
+    pl_translate_postedit postedit; /* may be NULL */
+    void *postedit_arg;
+    /* Names what `postedit` does (the policy's locale and version), for the
+     * cache key; required when `postedit` is set. */
+    const char *postedit_id;
 } pl_translate_request;
 
 typedef struct pl_translate_result {
@@ -82,6 +97,10 @@ typedef struct pl_translate_result {
     int cached;   /* every segment came from the cache */
     int skipped;  /* no translation was needed (same language) */
     unsigned attempts; /* HTTP attempts made for this result */
+    /* "offline" when any segment comes from an offline provider (Apertium),
+     * "llm" otherwise; NULL when nothing was translated (skipped). */
+    const char *quality;
+    const char *pivot; /* the language an offline translation went through */
     const char *explain; /* with request.explain: prompts and verdicts */
 } pl_translate_result;
 
@@ -158,6 +177,7 @@ typedef struct pl_translate_provider_stats {
     uint64_t fail_breaker;   /* skipped while the breaker was open */
     uint64_t fail_overload;  /* queue full or deadline while queued */
     uint64_t retries;
+    uint64_t restarts;       /* offline pipelines restarted (crash, stuck) */
     int breaker_state;       /* 0 closed, 1 open, 2 half-open */
     /* Attempt latencies: bucket i counts <= pl_translate_latency_bounds[i]. */
     uint64_t latency[PL_TRANSLATE_LATENCY_BUCKETS + 1];

@@ -28,7 +28,8 @@ enum {
 typedef enum pl_translate_provider_type {
     PL_PROVIDER_OPENAI = 0,
     PL_PROVIDER_REPLAY,
-    PL_PROVIDER_RECORD /* openai, appending every answered pair to `file` */
+    PL_PROVIDER_RECORD, /* openai, appending every answered pair to `file` */
+    PL_PROVIDER_APERTIUM /* local rule-based pipelines (offline) */
 } pl_translate_provider_type;
 
 typedef enum pl_translate_format {
@@ -75,6 +76,9 @@ typedef struct pl_translate_provider_config {
     int64_t rpm;         /* requests per minute, 0: unlimited */
     int64_t tpm;         /* tokens per minute, 0: unlimited */
     const char *file;    /* record/replay JSON-lines file */
+    const char *command; /* apertium: the program, found on PATH */
+    const char *data_dir; /* apertium: its data folder (-d); NULL: the default */
+    const char *pivot;   /* apertium: language to pivot through; "" none */
 } pl_translate_provider_config;
 
 typedef struct pl_translate_cache_config {

@@ -52,6 +52,15 @@ class Limits(unittest.TestCase):
         os.unlink(cls.log)
         assert code == 0, cls.gw.seen[-40:]
 
+    def setUp(self):
+        # Tests share one gateway with `connections: 4`: wait until the
+        # previous test's connections are gone (the scrape itself is one).
+        deadline = time.monotonic() + 30
+        while (metric(self.gw.admin_base, "parley_connections{") or 0) > 1:
+            if time.monotonic() > deadline:
+                raise TimeoutError("connections of earlier tests stay open")
+            time.sleep(0.01)
+
     def expect_400_and_close(self, raw):
         out = raw_exchange(self.gw.port, raw)
         self.assertEqual(status_of(out), 400, out)

@@ -9,14 +9,21 @@
  *
  * --stream feeds TEXT to a translation stream CHUNK bytes at a time and
  * prints how many jobs were submitted after each chunk, then each sentence.
+ *
+ * --lines translates each line read from standard input (read on the loop),
+ * one after another, printing one JSON line per result with the provider's
+ * restart count; log records (such as the pid of a new Apertium pipeline)
+ * go to standard output too, in order, so a test can act between lines.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "parley/config.h"
 #include "parley/curl_loop.h"
+#include "parley/log.h"
 #include "parley/translate.h"
 
 #define MAX_PAUSES 16
@@ -32,6 +39,14 @@ typedef struct driver {
     int pause_ms[MAX_PAUSES];
     int npauses;
     uv_timer_t timer;
+    /* --lines */
+    int lines, busy, eof;
+    uv_pipe_t in;
+    char buf[65536];
+    size_t len;
+    char *queue[256];
+    int qhead, qcount;
+    char *current;
 } driver;
 
 static void print_json_string(const char *s)
@@ -50,6 +65,7 @@ static void print_json_string(const char *s)
 }
 
 static void submit_next(driver *d);
+static void next_line(driver *d);
 
 typedef struct slot {
     driver *d;
@@ -63,6 +79,29 @@ static void on_result(const pl_translate_result *res, void *arg)
     pl_translate_stats st;
 
     pl_translate_stats_get(d->eng, &st);
+    if (d->lines) {
+        printf("{\"status\":%d,\"reason\":", res->status);
+        print_json_string(res->reason ? res->reason : "");
+        printf(",\"text\":");
+        print_json_string(res->status == 0 ? res->segments[0].text : "");
+        printf(",\"model\":");
+        print_json_string(res->model ? res->model : "");
+        printf(",\"quality\":");
+        print_json_string(res->quality ? res->quality : "");
+        printf(",\"pivot\":");
+        print_json_string(res->pivot ? res->pivot : "");
+        printf(",\"message\":");
+        print_json_string(res->message ? res->message : "");
+        printf(",\"restarts\":%llu}\n",
+               (unsigned long long)(st.provider_count ? st.providers[0].restarts : 0));
+        fflush(stdout);
+        free(s);
+        free(d->current);
+        d->current = NULL;
+        d->busy = 0;
+        next_line(d);
+        return;
+    }
     printf("{\"i\":%d,\"status\":%d,\"reason\":", s->i, res->status);
     print_json_string(res->reason ? res->reason : "");
     printf(",\"provider\":");
@@ -119,6 +158,73 @@ static void submit_next(driver *d)
 
 static void on_closed(void *arg) { (void)arg; }
 
+static void next_line(driver *d)
+{
+    pl_translate_request r = d->req;
+    pl_translate_segment seg = {.id = "text"};
+    slot *s;
+
+    if (d->busy || d->qcount == 0)
+        return;
+    d->current = d->queue[d->qhead];
+    d->qhead = (d->qhead + 1) % 256;
+    d->qcount--;
+    seg.text = d->current;
+    r.segments = &seg;
+    r.count = 1;
+    s = calloc(1, sizeof(*s));
+    s->d = d;
+    d->busy = 1;
+    if (pl_translate_submit(d->eng, &r, on_result, s, NULL) != 0) {
+        fprintf(stderr, "submit failed\n");
+        exit(1);
+    }
+}
+
+static void on_line_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    driver *d = h->data;
+
+    (void)suggested;
+    buf->base = d->buf + d->len;
+    buf->len = sizeof(d->buf) - d->len - 1;
+}
+
+static void on_line_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    driver *d = st->data;
+    char *nl;
+
+    (void)buf;
+    if (n < 0) {
+        d->eof = 1;
+        uv_close((uv_handle_t *)st, NULL);
+        return;
+    }
+    d->len += (size_t)n;
+    d->buf[d->len] = '\0';
+    while ((nl = strchr(d->buf, '\n')) != NULL && d->qcount < 256) {
+        *nl = '\0';
+        d->queue[(d->qhead + d->qcount) % 256] = strdup(d->buf);
+        d->qcount++;
+        d->len -= (size_t)(nl + 1 - d->buf);
+        memmove(d->buf, nl + 1, d->len + 1);
+    }
+    next_line(d);
+}
+
+static void run_lines(driver *d)
+{
+    pl_log_set_fd(STDOUT_FILENO);
+    uv_pipe_init(&d->loop, &d->in, 0);
+    d->in.data = d;
+    uv_pipe_open(&d->in, STDIN_FILENO);
+    uv_read_start((uv_stream_t *)&d->in, on_line_alloc, on_line_read);
+    while (!d->eof || d->busy || d->qcount > 0)
+        uv_run(&d->loop, UV_RUN_ONCE);
+    d->done = d->n;
+}
+
 static void on_stream(size_t index, int status, const char *text,
                       const char *original, int final, void *arg)
 {
@@ -167,6 +273,7 @@ int main(int argc, char **argv)
         {"pause", required_argument, NULL, 'p'},
         {"stream", required_argument, NULL, 'S'},
         {"timeout", required_argument, NULL, 'T'},
+        {"lines", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
     driver d = {.n = 1};
@@ -178,7 +285,7 @@ int main(int argc, char **argv)
     pl_error err;
     pl_translate_stats st;
 
-    while ((c = getopt_long(argc, argv, "c:t:f:n:dsp:S:T:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:t:f:n:dsp:S:T:L", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             path = optarg;
@@ -209,11 +316,15 @@ int main(int argc, char **argv)
         case 'T':
             d.req.timeout_ms = atoi(optarg);
             break;
+        case 'L':
+            d.lines = 1;
+            break;
         default:
             return 2;
         }
     }
-    if (path == NULL || d.req.target_locale == NULL || optind >= argc || d.n < 1) {
+    if (path == NULL || d.req.target_locale == NULL || (optind >= argc && !d.lines) ||
+        d.n < 1) {
         fprintf(stderr, "usage: translate_driver -c CONFIG --to LOCALE [-n N] TEXT\n");
         return 2;
     }
@@ -225,7 +336,7 @@ int main(int argc, char **argv)
     pl_diags_free(&diags);
     d.texts = calloc((size_t)d.n, sizeof(char *));
     d.segs = calloc((size_t)d.n, sizeof(pl_translate_segment));
-    for (int i = 0; i < d.n; i++) {
+    for (int i = 0; i < d.n && !d.lines; i++) {
         size_t len = strlen(argv[optind]) + 32;
         d.texts[i] = malloc(len);
         if (distinct)
@@ -243,7 +354,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "engine: %s\n", err.message);
         return 1;
     }
-    if (stream_chunk > 0)
+    if (d.lines)
+        run_lines(&d);
+    else if (stream_chunk > 0)
         run_stream(&d, argv[optind], (size_t)stream_chunk);
     else if (d.sequence)
         submit_next(&d);
@@ -272,7 +385,7 @@ int main(int argc, char **argv)
     uv_close((uv_handle_t *)&d.timer, NULL);
     uv_run(&d.loop, UV_RUN_DEFAULT);
     uv_loop_close(&d.loop);
-    for (int i = 0; i < d.n; i++)
+    for (int i = 0; i < d.n && !d.lines; i++)
         free(d.texts[i]);
     free(d.texts);
     free(d.segs);
