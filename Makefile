@@ -9,11 +9,11 @@ CONFIG ?= docs/examples/parley.yaml
 DEB_BUILD := gcc make meson ninja-build pkg-config python3 \
 	libicu-dev libcurl4-openssl-dev libcjson-dev libnghttp2-dev libyaml-dev \
 	libuv1-dev libssl-dev libhttp-parser-dev liblmdb-dev libhiredis-dev
-DEB_TEST := libcmocka-dev curl nghttp2-client unicode-data bzip2 python3-yaml nodejs openssl \
-	$(DEB_RUN)
 # Offline translation (Apertium) and the pairs the example and the tests use;
 # add more pairs here or install them by hand (docs/translation.md).
 DEB_RUN := apertium apertium-eng-spa apertium-es-pt
+DEB_TEST := libcmocka-dev curl nghttp2-client unicode-data bzip2 python3-yaml nodejs openssl \
+	$(DEB_RUN)
 
 .PHONY: all run test deps deps-run deps-test build build-san clean
 
