@@ -587,7 +587,7 @@ int pl_translate_submit(pl_translate_engine *eng, const pl_translate_request *re
             rc = PL_ENOMEM;
             goto fail_linked;
         }
-        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+        EVP_DigestInit_ex(ctx, pl__sha256(), NULL);
         for (size_t i = 0; i < job->nmiss; i++)
             EVP_DigestUpdate(ctx, job->keys[job->miss[i]], 32);
         EVP_DigestFinal_ex(ctx, fkey, &mdlen);

@@ -242,6 +242,12 @@ static void test_cache_key(void **state)
     b.target_locale = "";
     assert_int_equal(pl_translate_cache_key(&b, "Hola mundo", PL_MASK_ALL, "openai:m", k2), 0);
     assert_string_not_equal(k1, k2);
+    /* Keys are stable across versions (pinned values, plain ASCII and not). */
+    assert_int_equal(pl_translate_cache_key(&a, "  Hola\t mundo  ", PL_MASK_ALL, "openai:m", k1), 0);
+    assert_string_equal(k1, "2da8bc60331ac9105c25d6ac7385ee23f98898cec4a92495d257785b3355c105");
+    assert_int_equal(pl_translate_cache_key(&a, "cafe\xCC\x81  con\xC2\xA0leche", PL_MASK_ALL,
+                                            "openai:m", k1), 0);
+    assert_string_equal(k1, "46a945fa83e37e582a81ba26b5ea0f08378e12d6da150610ae15c105576bc24a");
 }
 
 static void test_cache_lru_bytes_and_ttl(void **state)
@@ -319,6 +325,23 @@ static void test_prompt_contract(void **state)
 
     body = pl__prompt_body("m-1", 0.2, 500, PL_FORMAT_JSON_SCHEMA, sys, user);
     doc = cJSON_Parse(body);
+    /* Written by hand, byte for byte what cJSON prints for the same document. */
+    {
+        char *again = cJSON_PrintUnformatted(doc);
+        assert_string_equal(body, again);
+        free(again);
+    }
+    {
+        pl__prompt_segment odd[] = {{"s1", "q\"b\\s\tt\nn\x01\x1f\x7f/\xC3\xA9\r\b\f"}};
+        pl__prompt po = {.req = &req, .segments = odd, .count = 1};
+        char *u = pl__prompt_user(&a, &po), *again;
+        cJSON *d = cJSON_Parse(u);
+        assert_non_null(d);
+        again = cJSON_PrintUnformatted(d);
+        assert_string_equal(u, again);
+        free(again);
+        cJSON_Delete(d);
+    }
     assert_string_equal(cJSON_GetObjectItem(doc, "model")->valuestring, "m-1");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "messages")), 2);
     assert_int_equal((int)cJSON_GetObjectItem(doc, "max_tokens")->valuedouble, 500);
