@@ -432,6 +432,7 @@ static void latency(pl__provider *p, uint64_t ms)
     while (i < PL_TRANSLATE_LATENCY_BUCKETS && (double)ms > pl_translate_latency_bounds[i])
         i++;
     p->st->latency[i]++;
+    p->st->latency_sum_ms += ms;
 }
 
 static void on_answer(pl__answer *ans, void *arg)

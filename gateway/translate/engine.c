@@ -105,6 +105,23 @@ static void flight_dispose(pl__flight *f);
 
 /* ---- jobs */
 
+static void publish(pl_translate_engine *eng)
+{
+    pl_translate_stats st;
+
+    pl_translate_stats_get(eng, &st);
+    pl_translate_metrics_publish(eng->metrics, eng->metrics_worker, &st);
+}
+
+void pl_translate_engine_set_metrics(pl_translate_engine *eng,
+                                     pl_translate_metrics *tm, unsigned worker)
+{
+    eng->metrics = tm;
+    eng->metrics_worker = worker;
+    if (tm != NULL)
+        publish(eng);
+}
+
 static void job_closed(uv_handle_t *h)
 {
     pl_translate_job *job = h->data;
@@ -167,6 +184,8 @@ static void job_deliver(pl_translate_job *job)
             job->eng->stats.timeouts++;
     }
     job_dispose(job);
+    if (job->eng->metrics != NULL)
+        publish(job->eng);
     cb(&job->res, arg);
 }
 

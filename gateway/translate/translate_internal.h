@@ -457,6 +457,8 @@ struct pl_translate_engine {
     unsigned pending_closes;
     int timers_ready;
     int closing;
+    pl_translate_metrics *metrics; /* where finished jobs are published */
+    unsigned metrics_worker;
     void (*closed)(void *);
     void *closed_arg;
     pl_translate_stats stats;

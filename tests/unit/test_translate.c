@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../gateway/translate/translate_internal.h"
+#include "parley/metrics.h"
 
 static const pl_translate_validation_config vcfg = {
     .min_ratio = 0.25, .max_ratio = 4.0, .min_letters = 12};
@@ -360,6 +361,80 @@ static void test_prompt_contract(void **state)
     pl_arena_free(&a);
 }
 
+/* The engine's counters on /metrics: worker shards summed per provider. */
+static void test_metrics_export(void **state)
+{
+    pl_translate_metrics *tm;
+    pl_translate_provider_stats p0[1] = {{.name = "llm", .model = "gpt-x", .requests = 3,
+                                          .successes = 2, .prompt_tokens = 300,
+                                          .completion_tokens = 40, .fail_timeout = 1,
+                                          .breaker_state = 1, .latency_sum_ms = 900}};
+    pl_translate_provider_stats p1[2] = {{.name = "llm", .model = "gpt-x", .requests = 4,
+                                          .successes = 4, .prompt_tokens = 100,
+                                          .completion_tokens = 10, .latency_sum_ms = 100},
+                                         {.name = "back\"up", .model = "m", .requests = 1,
+                                          .fail_invalid = 1}};
+    pl_translate_stats s0 = {.jobs = 5, .cache_hits = 2, .cache_bytes = 100,
+                             .provider_count = 1, .providers = p0};
+    pl_translate_stats s1 = {.jobs = 7, .cache_hits = 1, .cache_bytes = 50,
+                             .provider_count = 2, .providers = p1};
+    char *text;
+    size_t len;
+
+    (void)state;
+    p0[0].latency[7] = 3; /* <= 1 s */
+    p1[0].latency[0] = 4; /* <= 5 ms */
+    assert_int_equal(pl_translate_metrics_new(2, &tm), 0);
+    pl_translate_metrics_publish(tm, 0, &s0);
+    pl_translate_metrics_publish(tm, 1, &s1);
+    pl_translate_metrics_publish(tm, 2, &s1); /* no such worker: ignored */
+    text = pl_metrics_render(&len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    assert_non_null(strstr(text, "# TYPE parley_translation_jobs_total counter\n"
+                                 "parley_translation_jobs_total 12\n"));
+    assert_non_null(strstr(text, "\nparley_translation_cache_hits_total 3\n"));
+    assert_non_null(strstr(text, "# TYPE parley_translation_cache_bytes gauge\n"
+                                 "parley_translation_cache_bytes 150\n"));
+    assert_non_null(strstr(text, "\nparley_translation_requests_total{provider=\"llm\","
+                                 "model=\"gpt-x\"} 7\n"));
+    assert_non_null(strstr(text, "\nparley_translation_requests_total{provider=\"back\\\"up\","
+                                 "model=\"m\"} 1\n"));
+    assert_non_null(strstr(text, "\nparley_translation_tokens_total{provider=\"llm\","
+                                 "model=\"gpt-x\",kind=\"prompt\"} 400\n"));
+    assert_non_null(strstr(text, "\nparley_translation_tokens_total{provider=\"llm\","
+                                 "model=\"gpt-x\",kind=\"completion\"} 50\n"));
+    assert_non_null(strstr(text, "\nparley_translation_provider_failures_total{provider=\"llm\","
+                                 "model=\"gpt-x\",reason=\"timeout\"} 1\n"));
+    assert_non_null(strstr(text, "{provider=\"back\\\"up\",model=\"m\",reason=\"invalid_output\"} 1\n"));
+    assert_non_null(strstr(text, "\nparley_translation_breakers_open{provider=\"llm\","
+                                 "model=\"gpt-x\"} 1\n"));
+    /* Cumulative buckets in seconds, then the sum and the count. */
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_bucket{"
+                                 "provider=\"llm\",model=\"gpt-x\",le=\"0.005\"} 4\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_bucket{"
+                                 "provider=\"llm\",model=\"gpt-x\",le=\"0.5\"} 4\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_bucket{"
+                                 "provider=\"llm\",model=\"gpt-x\",le=\"1\"} 7\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_bucket{"
+                                 "provider=\"llm\",model=\"gpt-x\",le=\"+Inf\"} 7\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_sum{"
+                                 "provider=\"llm\",model=\"gpt-x\"} 1.000\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_count{"
+                                 "provider=\"llm\",model=\"gpt-x\"} 7\n"));
+    free(text);
+    /* A later publication replaces the worker's figures. */
+    s0.jobs = 6;
+    pl_translate_metrics_publish(tm, 0, &s0);
+    text = pl_metrics_render(&len);
+    assert_non_null(strstr(text, "\nparley_translation_jobs_total 13\n"));
+    free(text);
+    pl_translate_metrics_free(tm);
+    text = pl_metrics_render(&len);
+    assert_null(strstr(text, "parley_translation_"));
+    free(text);
+}
+
 static void test_record_replay_file(void **state)
 {
     const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir;
@@ -410,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_cache_key),
         cmocka_unit_test(test_cache_lru_bytes_and_ttl),
         cmocka_unit_test(test_prompt_contract),
+        cmocka_unit_test(test_metrics_export),
         cmocka_unit_test(test_record_replay_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
