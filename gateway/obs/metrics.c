@@ -7,6 +7,7 @@
 #include "parley/policy.h"
 #include "parley/error.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -200,15 +201,52 @@ void pl_metrics_reload(int ok)
 
 /* ---- rendering ---- */
 
-typedef struct out {
+struct pl_metrics_out {
     char *buf;
     size_t len, cap;
     int failed;
-} out;
+};
+typedef struct pl_metrics_out out;
 
-static void emit(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Collectors of other modules; the lock keeps removal and rendering apart. */
+static pthread_mutex_t collectors_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    pl_metrics_collector fn;
+    void *arg;
+} collectors[PL_METRICS_MAX_COLLECTORS];
+static size_t ncollectors;
 
-static void emit(out *o, const char *fmt, ...)
+int pl_metrics_collector_add(pl_metrics_collector fn, void *arg)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&collectors_lock);
+    if (ncollectors == PL_METRICS_MAX_COLLECTORS) {
+        rc = PL_ELIMIT;
+    } else {
+        collectors[ncollectors].fn = fn;
+        collectors[ncollectors].arg = arg;
+        ncollectors++;
+    }
+    pthread_mutex_unlock(&collectors_lock);
+    return rc;
+}
+
+void pl_metrics_collector_remove(pl_metrics_collector fn, void *arg)
+{
+    pthread_mutex_lock(&collectors_lock);
+    for (size_t i = 0; i < ncollectors; i++) {
+        if (collectors[i].fn == fn && collectors[i].arg == arg) {
+            memmove(&collectors[i], &collectors[i + 1],
+                    (ncollectors - i - 1) * sizeof(collectors[0]));
+            ncollectors--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&collectors_lock);
+}
+
+static void emitv(out *o, const char *fmt, va_list args)
 {
     va_list ap;
     int n;
@@ -216,7 +254,7 @@ static void emit(out *o, const char *fmt, ...)
     if (o->failed)
         return;
     for (;;) {
-        va_start(ap, fmt);
+        va_copy(ap, args);
         n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
         va_end(ap);
         if (n < 0) {
@@ -238,6 +276,26 @@ static void emit(out *o, const char *fmt, ...)
     }
 }
 
+static void emit(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void emit(out *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    emitv(o, fmt, ap);
+    va_end(ap);
+}
+
+void pl_metrics_emit(pl_metrics_out *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    emitv(o, fmt, ap);
+    va_end(ap);
+}
+
 /* Label values are config names and method tokens; escape what Prometheus
  * requires anyway. */
 static void emit_label(out *o, const char *v)
@@ -250,6 +308,11 @@ static void emit_label(out *o, const char *v)
         else
             emit(o, "%c", *v);
     }
+}
+
+void pl_metrics_emit_label(pl_metrics_out *o, const char *value)
+{
+    emit_label(o, value);
 }
 
 static uint64_t sum_counter(size_t offset)
@@ -414,6 +477,10 @@ char *pl_metrics_render(size_t *len)
                  "parley_policy_reloads_total{result=\"rejected\"} %llu\n",
              (unsigned long long)ps.reloads, (unsigned long long)ps.failures);
     }
+    pthread_mutex_lock(&collectors_lock);
+    for (size_t i = 0; i < ncollectors; i++)
+        collectors[i].fn(&o, collectors[i].arg);
+    pthread_mutex_unlock(&collectors_lock);
     if (o.failed) {
         free(o.buf);
         return NULL;

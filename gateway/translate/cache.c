@@ -217,19 +217,59 @@ static int is_space(UChar32 c)
            (c >= 0x2000 && c <= 0x200A);
 }
 
-/* NFC, whitespace runs as one space, trimmed; hashed as it goes. */
+/* Appends the normalized form of code point `c` (spaces collapsed). */
+static size_t put_normalized(uint8_t *out, size_t n, UChar32 c, int *pending_space,
+                             int *started)
+{
+    if (is_space(c)) {
+        *pending_space = *started;
+        return n;
+    }
+    if (*pending_space) {
+        out[n++] = ' ';
+        *pending_space = 0;
+    }
+    *started = 1;
+    U8_APPEND_UNSAFE(out, n, c);
+    return n;
+}
+
+/* Plain ASCII is already in NFC: it skips the round trip through ICU. */
+static int is_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+/*
+ * NFC, whitespace runs as one space, trimmed. The normalized bytes are
+ * gathered in one buffer and hashed with one update: a digest update per
+ * character costs more than the normalization.
+ */
 static int hash_normalized(EVP_MD_CTX *ctx, const char *text)
 {
     UErrorCode st = U_ZERO_ERROR;
-    const UNormalizer2 *nfc = unorm2_getNFCInstance(&st);
-    int32_t len8 = (int32_t)strlen(text), len16 = 0, nlen;
-    UChar *src, *dst;
+    const UNormalizer2 *nfc;
+    size_t len8 = strlen(text), n = 0;
+    int32_t len16 = 0, nlen;
+    UChar *src = NULL, *dst = NULL;
+    uint8_t stack[1024], *out = stack;
     int pending_space = 0, started = 0;
     int rc = 0;
 
+    if (is_ascii(text, len8)) {
+        if (len8 > sizeof(stack) && (out = malloc(len8)) == NULL)
+            return PL_ENOMEM;
+        for (size_t i = 0; i < len8; i++)
+            n = put_normalized(out, n, (unsigned char)text[i], &pending_space, &started);
+        goto hash;
+    }
+    nfc = unorm2_getNFCInstance(&st);
     if (U_FAILURE(st))
         return PL_EICU;
-    u_strFromUTF8(NULL, 0, &len16, text, len8, &st);
+    u_strFromUTF8(NULL, 0, &len16, text, (int32_t)len8, &st);
     if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
         return PL_EUTF8;
     st = U_ZERO_ERROR;
@@ -240,31 +280,29 @@ static int hash_normalized(EVP_MD_CTX *ctx, const char *text)
         rc = PL_ENOMEM;
         goto done;
     }
-    u_strFromUTF8(src, len16 + 1, NULL, text, len8, &st);
+    u_strFromUTF8(src, len16 + 1, NULL, text, (int32_t)len8, &st);
     nlen = unorm2_normalize(nfc, src, len16, dst, len16 * 3 + 1, &st);
     if (U_FAILURE(st)) {
         rc = PL_EICU;
         goto done;
     }
+    /* At most four UTF-8 bytes per UTF-16 unit, plus pending spaces. */
+    if ((size_t)nlen * 4 > sizeof(stack) && (out = malloc((size_t)nlen * 4)) == NULL) {
+        rc = PL_ENOMEM;
+        goto done;
+    }
     for (int32_t i = 0; i < nlen;) {
         UChar32 c;
-        uint8_t buf[4];
-        int32_t k = 0;
         U16_NEXT(dst, i, nlen, c);
-        if (is_space(c)) {
-            pending_space = started;
-            continue;
-        }
-        if (pending_space) {
-            EVP_DigestUpdate(ctx, " ", 1);
-            pending_space = 0;
-        }
-        started = 1;
-        U8_APPEND_UNSAFE(buf, k, c);
-        EVP_DigestUpdate(ctx, buf, (size_t)k);
+        n = put_normalized(out, n, c, &pending_space, &started);
     }
 
+hash:
+    if (n > 0)
+        EVP_DigestUpdate(ctx, out, n);
 done:
+    if (out != stack)
+        free(out);
     free(src);
     free(dst);
     return rc;
@@ -289,7 +327,7 @@ int pl__cache_key(const pl_translate_request *req, const char *text,
 
     if (ctx == NULL)
         return PL_ENOMEM;
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestInit_ex(ctx, pl__sha256(), NULL);
     field(ctx, "parley-translation-v1");
     rc = hash_normalized(ctx, text);
     EVP_DigestUpdate(ctx, "", 1);

@@ -125,7 +125,11 @@ static int build_attempt(pl__flight *f)
                               p->cfg->max_tokens, fmt, f->system, f->user);
     if (f->body == NULL)
         return PL_ENOMEM;
-    pl__prompt_key(f->system, f->user, f->prompt_key);
+    /* Only record and replay look the answer up by the prompt's hash. */
+    if (p->replay != NULL || p->record != NULL)
+        pl__prompt_key(f->system, f->user, f->prompt_key);
+    else
+        f->prompt_key[0] = '\0';
     /* A rough token estimate for tpm: four bytes a token, twice for the answer. */
     f->est_tokens = (strlen(f->system) + strlen(f->user)) / 4 * 2 + 16;
     return 0;
@@ -428,6 +432,7 @@ static void latency(pl__provider *p, uint64_t ms)
     while (i < PL_TRANSLATE_LATENCY_BUCKETS && (double)ms > pl_translate_latency_bounds[i])
         i++;
     p->st->latency[i]++;
+    p->st->latency_sum_ms += ms;
 }
 
 static void on_answer(pl__answer *ans, void *arg)

@@ -105,6 +105,23 @@ static void flight_dispose(pl__flight *f);
 
 /* ---- jobs */
 
+static void publish(pl_translate_engine *eng)
+{
+    pl_translate_stats st;
+
+    pl_translate_stats_get(eng, &st);
+    pl_translate_metrics_publish(eng->metrics, eng->metrics_worker, &st);
+}
+
+void pl_translate_engine_set_metrics(pl_translate_engine *eng,
+                                     pl_translate_metrics *tm, unsigned worker)
+{
+    eng->metrics = tm;
+    eng->metrics_worker = worker;
+    if (tm != NULL)
+        publish(eng);
+}
+
 static void job_closed(uv_handle_t *h)
 {
     pl_translate_job *job = h->data;
@@ -167,6 +184,8 @@ static void job_deliver(pl_translate_job *job)
             job->eng->stats.timeouts++;
     }
     job_dispose(job);
+    if (job->eng->metrics != NULL)
+        publish(job->eng);
     cb(&job->res, arg);
 }
 
@@ -587,7 +606,7 @@ int pl_translate_submit(pl_translate_engine *eng, const pl_translate_request *re
             rc = PL_ENOMEM;
             goto fail_linked;
         }
-        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+        EVP_DigestInit_ex(ctx, pl__sha256(), NULL);
         for (size_t i = 0; i < job->nmiss; i++)
             EVP_DigestUpdate(ctx, job->keys[job->miss[i]], 32);
         EVP_DigestFinal_ex(ctx, fkey, &mdlen);

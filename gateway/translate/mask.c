@@ -166,6 +166,7 @@ int pl__masker_new(pl__masker **out, pl_error *err)
             pl__masker_free(m);
             return PL_EICU;
         }
+        uregex_useTransparentBounds(m->builtin[i], 1, &st);
     }
     *out = m;
     return 0;
@@ -379,13 +380,92 @@ static int spans_add(spans *sp, int32_t start, int32_t end, unsigned cls)
     return 0;
 }
 
+/*
+ * What the built-in patterns need to find anything, gathered in one pass
+ * so that a pattern that cannot match is not run at all (running an ICU
+ * pattern costs a match attempt at every position of the text).
+ */
+typedef struct text_facts {
+    int32_t digits;      /* \p{Nd} code points */
+    int32_t first_digit; /* UTF-16 index of the first one; -1 without */
+    int has_at;          /* '@' */
+    int has_url_start;   /* "://" or "www." (any case) */
+    int has_iban_start;  /* [A-Z]{2}[0-9]{2} */
+    int has_bracket;     /* U+27E6 or U+27E7 */
+} text_facts;
+
+static int is_w(UChar c) { return c == 'w' || c == 'W'; }
+
+static void gather_facts(const UChar *t, int32_t len, text_facts *tf)
+{
+    memset(tf, 0, sizeof(*tf));
+    tf->first_digit = -1;
+    for (int32_t i = 0; i < len;) {
+        int32_t at = i;
+        UChar32 c;
+        U16_NEXT(t, i, len, c);
+        if (c < 0x80 ? (c >= '0' && c <= '9')
+                     : u_charType(c) == U_DECIMAL_DIGIT_NUMBER) {
+            if (tf->digits++ == 0)
+                tf->first_digit = at;
+        }
+        if (c == '@')
+            tf->has_at = 1;
+        else if (c == 0x27E6 || c == 0x27E7)
+            tf->has_bracket = 1;
+        else if (c == ':' && at + 2 < len && t[at + 1] == '/' && t[at + 2] == '/')
+            tf->has_url_start = 1;
+        else if (c == '.' && at >= 3 && is_w(t[at - 1]) && is_w(t[at - 2]) &&
+                 is_w(t[at - 3]))
+            tf->has_url_start = 1;
+        else if (c >= '0' && c <= '9' && at >= 2 && at + 1 < len &&
+                 t[at + 1] >= '0' && t[at + 1] <= '9' && t[at - 1] >= 'A' &&
+                 t[at - 1] <= 'Z' && t[at - 2] >= 'A' && t[at - 2] <= 'Z')
+            tf->has_iban_start = 1;
+    }
+}
+
+/*
+ * Where a built-in pattern may start matching, or -1 when it cannot match:
+ * necessary conditions read off the patterns (a card has 13 digits or more,
+ * a phone number 7, a number one). Patterns built around digits start at
+ * most a currency code and a space before their first digit.
+ */
+static int32_t builtin_start(int which, const text_facts *tf)
+{
+    int32_t from = tf->first_digit > 5 ? tf->first_digit - 5 : 0;
+
+    switch (which) {
+    case BUILTIN_URL:
+        return tf->has_url_start ? 0 : -1;
+    case BUILTIN_EMAIL:
+        return tf->has_at ? 0 : -1;
+    case BUILTIN_IBAN:
+        return tf->has_iban_start ? from : -1;
+    case BUILTIN_CARD:
+        return tf->digits >= 13 ? from : -1;
+    case BUILTIN_PHONE:
+        return tf->digits >= 7 ? from : -1;
+    case BUILTIN_NUMBER:
+        return tf->digits >= 1 ? from : -1;
+    case BUILTIN_BRACKET:
+        return tf->has_bracket ? 0 : -1;
+    default:
+        return 0;
+    }
+}
+
+/* Finds every match of `re` in text[from..len); look-arounds still see
+ * the text before `from` (the built-ins use transparent bounds). */
 static int find_all(URegularExpression *re, const UChar *text, int32_t len,
-                    unsigned cls, spans *sp)
+                    int32_t from, unsigned cls, spans *sp)
 {
     UErrorCode st = U_ZERO_ERROR;
     int rc;
 
     uregex_setText(re, text, len, &st);
+    if (from > 0)
+        uregex_setRegion(re, from, len, &st);
     while (U_SUCCESS(st) && uregex_findNext(re, &st)) {
         int32_t start = uregex_start(re, 0, &st);
         int32_t end = uregex_end(re, 0, &st);
@@ -426,6 +506,7 @@ int pl__mask(pl__masker *m, pl_arena *a, const char *text,
     UChar *t16 = NULL;
     UErrorCode st = U_ZERO_ERROR;
     spans sp = {0};
+    text_facts facts;
     int rc = 0;
     char *buf;
     size_t pos8 = 0, blen = 0, cap, kept = 0;
@@ -461,10 +542,14 @@ int pl__mask(pl__masker *m, pl_arena *a, const char *text,
     }
     map[len16] = (int32_t)len8;
 
+    gather_facts(t16, len16, &facts);
     for (int i = 0; i < BUILTIN_COUNT && rc == 0; i++) {
+        int32_t from = builtin_start(i, &facts);
         if (builtin[i].cls != 0 && !(opts->classes & builtin[i].cls))
             continue;
-        rc = find_all(m->builtin[i], t16, len16, builtin[i].cls, &sp);
+        if (from < 0)
+            continue;
+        rc = find_all(m->builtin[i], t16, len16, from, builtin[i].cls, &sp);
     }
     for (size_t i = 0; rc == 0 && (opts->classes & PL_MASK_PROTECTED) &&
                        i < opts->protected_count;
@@ -474,7 +559,7 @@ int pl__mask(pl__masker *m, pl_arena *a, const char *text,
             rc = err ? err->code : PL_EINVAL;
             goto done;
         }
-        rc = find_all(re, t16, len16, PL_MASK_PROTECTED, &sp);
+        rc = find_all(re, t16, len16, 0, PL_MASK_PROTECTED, &sp);
     }
     for (size_t i = 0; rc == 0 && (opts->classes & PL_MASK_KEEP) &&
                        i < opts->glossary_count;
@@ -495,7 +580,7 @@ int pl__mask(pl__masker *m, pl_arena *a, const char *text,
             rc = err ? err->code : PL_EINVAL;
             goto done;
         }
-        rc = find_all(re, t16, len16, PL_MASK_KEEP, &sp);
+        rc = find_all(re, t16, len16, 0, PL_MASK_KEEP, &sp);
     }
     if (rc != 0) {
         pl_error_set(err, rc, "too many protected spans in one segment");

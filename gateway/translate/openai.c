@@ -25,6 +25,8 @@ struct pl__http_call {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+static void release_handle(pl__provider *p, CURL *e);
+
 static char *read_key_file(const char *path, pl_error *err)
 {
     FILE *f = fopen(path, "r");
@@ -110,6 +112,8 @@ int pl__openai_init(pl__provider *p, pl_error *err)
 
 void pl__openai_free(pl__provider *p)
 {
+    while (p->idle_count > 0)
+        curl_easy_cleanup(p->idle[--p->idle_count]);
     /* The key also sits in curl's copy of the header list: wipe both. */
     for (struct curl_slist *h = p->headers; h != NULL; h = h->next)
         explicit_bzero(h->data, strlen(h->data));
@@ -257,12 +261,57 @@ static void on_done(CURL *easy, CURLcode result, void *arg)
     }
 
 deliver:
-    curl_easy_cleanup(easy);
+    release_handle(call->p, easy);
     call->easy = NULL;
     call->cb(&ans, call->arg);
     cJSON_Delete(doc);
     free(call->resp);
     free(call);
+}
+
+/*
+ * A handle with the provider's fixed options. Finished handles are kept
+ * (up to PL__OPENAI_IDLE_HANDLES per provider) and reused: creating and
+ * configuring one costs about as much as parsing the answer.
+ */
+static CURL *acquire_handle(pl__provider *p)
+{
+    CURL *e;
+
+    if (p->idle_count > 0)
+        return p->idle[--p->idle_count];
+    e = curl_easy_init();
+    if (e == NULL)
+        return NULL;
+    curl_easy_setopt(e, CURLOPT_URL, p->url);
+    curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "parley/" PARLEY_VERSION);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->cfg->connect_timeout);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    return e;
+}
+
+/* Keeps a handle that is no longer in the multi handle for the next call. */
+static void release_handle(pl__provider *p, CURL *e)
+{
+    if (p->idle_count < PL__OPENAI_IDLE_HANDLES) {
+        /* No pointer into a freed call may survive in the handle. */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, NULL);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+        p->idle[p->idle_count++] = e;
+        return;
+    }
+    curl_easy_cleanup(e);
 }
 
 int pl__openai_start(pl__provider *p, const char *body, int64_t timeout_ms,
@@ -275,7 +324,7 @@ int pl__openai_start(pl__provider *p, const char *body, int64_t timeout_ms,
     *out = NULL;
     if (call == NULL)
         return PL_ENOMEM;
-    e = curl_easy_init();
+    e = acquire_handle(p);
     if (e == NULL) {
         free(call);
         return PL_ECURL;
@@ -285,28 +334,15 @@ int pl__openai_start(pl__provider *p, const char *body, int64_t timeout_ms,
     call->cb = cb;
     call->arg = arg;
     call->retry_after_ms = -1;
-    curl_easy_setopt(e, CURLOPT_URL, p->url);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "parley/" PARLEY_VERSION);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)p->cfg->connect_timeout);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 1));
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->errbuf);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     rc = pl_curl_loop_add(p->curl, e, on_done, call);
     if (rc != 0) {
-        curl_easy_cleanup(e);
+        release_handle(p, e);
         free(call);
         return rc;
     }
@@ -320,6 +356,7 @@ void pl__openai_cancel(pl__http_call *call)
         return;
     if (call->easy != NULL) {
         pl_curl_loop_cancel(call->p->curl, call->easy);
+        /* A transfer stopped halfway leaves state behind: not reused. */
         curl_easy_cleanup(call->easy);
     }
     free(call->resp);

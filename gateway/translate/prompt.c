@@ -6,10 +6,14 @@
  */
 #include "translate_internal.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pthread.h>
 
 #include <openssl/evp.h>
 
@@ -78,19 +82,67 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Quotes a directive value as a JSON string so it reads as data. */
-static void sb_quoted(sbuf *b, const char *s)
+/*
+ * JSON string escaping as cJSON prints it (quote, backslash, the named
+ * control escapes, \u00XX for other controls, everything else as is), so
+ * that messages, record keys and recorded files stay byte for byte what
+ * they were. Writes to `out` (NULL: only measures) and returns the length.
+ */
+static size_t json_escape(char *out, const char *s)
 {
-    cJSON *tmp = cJSON_CreateString(s);
-    char *q = tmp ? cJSON_PrintUnformatted(tmp) : NULL;
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = 0;
 
-    cJSON_Delete(tmp);
-    if (q == NULL) {
-        b->failed = 1;
-        return;
+    for (;;) {
+        /* Copy the run of bytes that need no escape in one go. */
+        const unsigned char *run = p;
+        char e;
+        while (*p >= 32 && *p != '"' && *p != '\\')
+            p++;
+        if (out)
+            memcpy(out + n, run, (size_t)(p - run));
+        n += (size_t)(p - run);
+        if (*p == '\0')
+            return n;
+        switch (*p) {
+        case '"': e = '"'; break;
+        case '\\': e = '\\'; break;
+        case '\b': e = 'b'; break;
+        case '\f': e = 'f'; break;
+        case '\n': e = 'n'; break;
+        case '\r': e = 'r'; break;
+        case '\t': e = 't'; break;
+        default: e = 0; break;
+        }
+        if (e != 0) {
+            if (out) {
+                out[n] = '\\';
+                out[n + 1] = e;
+            }
+            n += 2;
+        } else {
+            if (out)
+                memcpy(out + n, (char[]){'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]}, 6);
+            n += 6;
+        }
+        p++;
     }
-    sb_put(b, q);
-    free(q);
+}
+
+/* Appends `s` as a quoted JSON string. */
+static void sb_json(sbuf *b, const char *s)
+{
+    size_t n = json_escape(NULL, s);
+
+    sb_grow(b, n + 2);
+    if (b->failed)
+        return;
+    b->data[b->len++] = '"';
+    json_escape(b->data + b->len, s);
+    b->len += n;
+    b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
 }
 
 static int has(const char *s) { return s != NULL && s[0] != '\0'; }
@@ -139,9 +191,9 @@ char *pl__prompt_system(pl_arena *a, const pl__prompt *p)
             if (g->translation == NULL)
                 continue;
             sb_put(&b, "  ");
-            sb_quoted(&b, g->term);
+            sb_json(&b, g->term); /* quoted: it reads as data */
             sb_put(&b, " -> ");
-            sb_quoted(&b, g->translation);
+            sb_json(&b, g->translation);
             sb_put(&b, "\n");
         }
     }
@@ -160,92 +212,95 @@ char *pl__prompt_system(pl_arena *a, const pl__prompt *p)
 
 char *pl__prompt_user(pl_arena *a, const pl__prompt *p)
 {
-    cJSON *doc = cJSON_CreateObject(), *segs;
-    char *json, *out = NULL;
+    sbuf b = {.a = a};
 
-    if (doc == NULL)
-        return NULL;
-    cJSON_AddStringToObject(doc, "source_language",
-                            has(p->req->source_language) ? p->req->source_language
-                                                         : "auto");
-    cJSON_AddStringToObject(doc, "target_locale", p->req->target_locale);
-    segs = cJSON_AddArrayToObject(doc, "segments");
-    for (size_t i = 0; segs != NULL && i < p->count; i++) {
-        cJSON *s = cJSON_CreateObject();
-        if (s == NULL)
-            break;
-        cJSON_AddStringToObject(s, "id", p->segments[i].id);
-        cJSON_AddStringToObject(s, "text", p->segments[i].text);
-        cJSON_AddItemToArray(segs, s);
+    sb_put(&b, "{\"source_language\":");
+    sb_json(&b, has(p->req->source_language) ? p->req->source_language : "auto");
+    sb_put(&b, ",\"target_locale\":");
+    sb_json(&b, p->req->target_locale);
+    sb_put(&b, ",\"segments\":[");
+    for (size_t i = 0; i < p->count; i++) {
+        sb_put(&b, i ? ",{\"id\":" : "{\"id\":");
+        sb_json(&b, p->segments[i].id);
+        sb_put(&b, ",\"text\":");
+        sb_json(&b, p->segments[i].text);
+        sb_put(&b, "}");
     }
-    json = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    if (json != NULL)
-        out = pl_arena_strdup(a, json);
-    free(json);
-    return out;
+    sb_put(&b, "]}");
+    return b.failed ? NULL : b.data;
 }
 
 /* The schema of the answer; strict mode needs additionalProperties false. */
-static cJSON *answer_schema(void)
-{
-    cJSON *schema = cJSON_CreateObject();
-    cJSON *props = cJSON_AddObjectToObject(schema, "properties");
-    cJSON *segs = cJSON_AddObjectToObject(props, "segments");
-    cJSON *items, *iprops;
-    const char *req_top[] = {"segments"};
-    const char *req_item[] = {"id", "text"};
+#define ANSWER_SCHEMA                                                          \
+    "{\"properties\":{\"segments\":{\"type\":\"array\",\"items\":{\"type\":"     \
+    "\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"text\":{\"type\":" \
+    "\"string\"}},\"required\":[\"id\",\"text\"],\"additionalProperties\":false}}}," \
+    "\"type\":\"object\",\"required\":[\"segments\"],\"additionalProperties\":false}"
 
-    cJSON_AddStringToObject(schema, "type", "object");
-    cJSON_AddStringToObject(segs, "type", "array");
-    items = cJSON_AddObjectToObject(segs, "items");
-    cJSON_AddStringToObject(items, "type", "object");
-    iprops = cJSON_AddObjectToObject(items, "properties");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(iprops, "id"), "type", "string");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(iprops, "text"), "type", "string");
-    cJSON_AddItemToObject(items, "required", cJSON_CreateStringArray(req_item, 2));
-    cJSON_AddFalseToObject(items, "additionalProperties");
-    cJSON_AddItemToObject(schema, "required", cJSON_CreateStringArray(req_top, 1));
-    cJSON_AddFalseToObject(schema, "additionalProperties");
-    return schema;
+/* A number as cJSON prints it: integers plainly, else the shortest of 15
+ * or 17 significant digits that reads back as the same value. */
+static void sb_number(sbuf *b, double d)
+{
+    char num[32];
+
+    if (isnan(d) || isinf(d)) {
+        snprintf(num, sizeof(num), "null");
+    } else if (d >= INT_MIN && d <= INT_MAX && d == (double)(int)d) {
+        snprintf(num, sizeof(num), "%d", (int)d);
+    } else {
+        snprintf(num, sizeof(num), "%1.15g", d);
+        if (strtod(num, NULL) != d)
+            snprintf(num, sizeof(num), "%1.17g", d);
+    }
+    sb_put(b, num);
 }
 
 char *pl__prompt_body(const char *model, double temperature, int64_t max_tokens,
                       int format, const char *system, const char *user)
 {
-    cJSON *body = cJSON_CreateObject(), *msgs, *m, *rf;
-    char *out;
+    pl_arena a;
+    /* One block for the whole body: the messages plus a little escaping. */
+    sbuf b = {.a = &a};
+    char *out = NULL;
 
-    if (body == NULL)
-        return NULL;
-    cJSON_AddStringToObject(body, "model", model ? model : "");
-    msgs = cJSON_AddArrayToObject(body, "messages");
-    m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "system");
-    cJSON_AddStringToObject(m, "content", system);
-    cJSON_AddItemToArray(msgs, m);
-    m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "user");
-    cJSON_AddStringToObject(m, "content", user);
-    cJSON_AddItemToArray(msgs, m);
-    cJSON_AddNumberToObject(body, "temperature", temperature);
-    if (max_tokens > 0)
-        cJSON_AddNumberToObject(body, "max_tokens", (double)max_tokens);
-    rf = cJSON_AddObjectToObject(body, "response_format");
-    if (format == PL_FORMAT_JSON_OBJECT) {
-        cJSON_AddStringToObject(rf, "type", "json_object");
-    } else {
-        cJSON *js;
-        cJSON_AddStringToObject(rf, "type", "json_schema");
-        js = cJSON_AddObjectToObject(rf, "json_schema");
-        cJSON_AddStringToObject(js, "name", "translation");
-        cJSON_AddTrueToObject(js, "strict");
-        cJSON_AddItemToObject(js, "schema", answer_schema());
+    pl_arena_init(&a, 0);
+    sb_grow(&b, strlen(system) + strlen(user) + 1024);
+    sb_put(&b, "{\"model\":");
+    sb_json(&b, model ? model : "");
+    sb_put(&b, ",\"messages\":[{\"role\":\"system\",\"content\":");
+    sb_json(&b, system);
+    sb_put(&b, "},{\"role\":\"user\",\"content\":");
+    sb_json(&b, user);
+    sb_put(&b, "}],\"temperature\":");
+    sb_number(&b, temperature);
+    if (max_tokens > 0) {
+        sb_put(&b, ",\"max_tokens\":");
+        sb_number(&b, (double)max_tokens);
     }
-    cJSON_AddFalseToObject(body, "stream");
-    out = cJSON_PrintUnformatted(body);
-    cJSON_Delete(body);
+    if (format == PL_FORMAT_JSON_OBJECT)
+        sb_put(&b, ",\"response_format\":{\"type\":\"json_object\"}");
+    else
+        sb_put(&b, ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
+                   "{\"name\":\"translation\",\"strict\":true,\"schema\":" ANSWER_SCHEMA
+                   "}}");
+    sb_put(&b, ",\"stream\":false}");
+    if (!b.failed)
+        out = strdup(b.data);
+    pl_arena_free(&a);
     return out;
+}
+
+static EVP_MD *sha256_md;
+
+static void fetch_sha256(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+const EVP_MD *pl__sha256(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    /* EVP_sha256() looks the implementation up again on every digest. */
+    pthread_once(&once, fetch_sha256);
+    return sha256_md != NULL ? sha256_md : EVP_sha256();
 }
 
 void pl__sha256_hex(const void *data, size_t len, char hex[65])
@@ -253,7 +308,7 @@ void pl__sha256_hex(const void *data, size_t len, char hex[65])
     unsigned char md[32];
     unsigned int mdlen = 0;
 
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    EVP_Digest(data, len, md, &mdlen, pl__sha256(), NULL);
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
     hex[64] = '\0';
@@ -266,7 +321,7 @@ void pl__prompt_key(const char *system, const char *user, char hex[65])
     unsigned int mdlen = 0;
 
     /* The NUL between the messages keeps ("ab","c") apart from ("a","bc"). */
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestInit_ex(ctx, pl__sha256(), NULL);
     EVP_DigestUpdate(ctx, system, strlen(system) + 1);
     EVP_DigestUpdate(ctx, user, strlen(user));
     EVP_DigestFinal_ex(ctx, md, &mdlen);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 
 #include "parley/arena.h"
 #include "parley/error.h"
@@ -103,6 +104,9 @@ char *pl__prompt_body(const char *model, double temperature, int64_t max_tokens,
 
 /** Record/replay key: SHA-256 hex of the system and user messages. */
 void pl__prompt_key(const char *system, const char *user, char hex[65]);
+
+/** The SHA-256 implementation, looked up once per process. */
+const EVP_MD *pl__sha256(void);
 
 /** SHA-256 of `len` bytes as 64 hex digits. */
 void pl__sha256_hex(const void *data, size_t len, char hex[65]);
@@ -303,6 +307,9 @@ typedef void (*pl__answer_cb)(pl__answer *ans, void *arg);
 
 typedef struct pl__http_call pl__http_call;
 
+/* Finished easy handles a provider keeps for reuse. */
+#define PL__OPENAI_IDLE_HANDLES 64
+
 /**
  * Starts one Chat Completions POST of `body` (the call keeps a pointer;
  * the caller keeps it alive until `cb`). Returns 0 and *out or a pl_err.
@@ -341,6 +348,8 @@ struct pl__provider {
     pl__apertium *ap;          /* type apertium */
     FILE *record;              /* type record */
     int json_object_only;      /* the server lacks json_schema */
+    CURL *idle[PL__OPENAI_IDLE_HANDLES]; /* finished handles kept for reuse */
+    size_t idle_count;
     char fingerprint[160];     /* type:model, for cache keys */
 
     /* Circuit breaker. */
@@ -448,6 +457,8 @@ struct pl_translate_engine {
     unsigned pending_closes;
     int timers_ready;
     int closing;
+    pl_translate_metrics *metrics; /* where finished jobs are published */
+    unsigned metrics_worker;
     void (*closed)(void *);
     void *closed_arg;
     pl_translate_stats stats;

@@ -145,7 +145,8 @@ static int stop_word_check(const char *text, const char *lang, char *why,
         words++;
         for (size_t l = 0; l < nlang; l++)
             for (int k = 0; stops[l].words[k]; k++)
-                if (strcmp(stops[l].words[k], w) == 0) {
+                /* The first byte rules out almost every word cheaply. */
+                if (stops[l].words[k][0] == w[0] && strcmp(stops[l].words[k], w) == 0) {
                     hits[l]++;
                     break;
                 }
@@ -198,9 +199,16 @@ int pl__script_check(const char *text, const char *locale, int64_t min_letters,
         UErrorCode st = U_ZERO_ERROR;
         UScriptCode sc;
         U8_NEXT(text, i, len, c);
-        if (c < 0 || !u_isalpha(c))
+        if (c < 0x80) {
+            /* ASCII letters are Latin; nothing else in ASCII is a letter. */
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+                continue;
+            sc = USCRIPT_LATIN;
+        } else if (!u_isalpha(c)) {
             continue;
-        sc = uscript_getScript(c, &st);
+        } else {
+            sc = uscript_getScript(c, &st);
+        }
         if (U_FAILURE(st) || sc == USCRIPT_COMMON || sc == USCRIPT_INHERITED)
             continue;
         letters++;
@@ -267,16 +275,32 @@ static const char *const injection_cues[] = {
     "ignorez les instructions", "ignoriere alle vorherigen",
     "ignore as instruções", "system prompt", "you are now", NULL};
 
-static int contains_ci(const char *hay, const char *needle)
+/*
+ * The phrase lists are lower case, so both texts are lower-cased (ASCII,
+ * as strcasestr does in the C locale) once and searched with strstr:
+ * strcasestr prepares every needle anew and costs far more.
+ */
+static char *ascii_lower(const char *s, char *stack, size_t size)
 {
-    return strcasestr(hay, needle) != NULL;
+    size_t n = strlen(s);
+    char *d = n < size ? stack : malloc(n + 1);
+
+    if (d == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        d[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    d[n] = '\0';
+    return d;
 }
 
-static int obeyed_or_answered(const char *src, const char *out, double ratio,
-                              char *why, size_t why_size)
+/* Both texts already lower-cased. */
+static int phrases_found(const char *src, const char *out, double ratio,
+                         char *why, size_t why_size)
 {
     for (int i = 0; chatter[i]; i++) {
-        if (contains_ci(out, chatter[i]) && !contains_ci(src, chatter[i])) {
+        if (strstr(out, chatter[i]) != NULL && strstr(src, chatter[i]) == NULL) {
             snprintf(why, why_size,
                      "the answer talks to the reader instead of translating "
                      "('%s')",
@@ -286,7 +310,7 @@ static int obeyed_or_answered(const char *src, const char *out, double ratio,
     }
     for (int i = 0; injection_cues[i]; i++) {
         /* The text tries to steer the model: a translation keeps its size. */
-        if (contains_ci(src, injection_cues[i]) && ratio >= 0 && ratio < 0.5) {
+        if (strstr(src, injection_cues[i]) != NULL && ratio >= 0 && ratio < 0.5) {
             snprintf(why, why_size,
                      "the text contains instructions ('%s') and the answer is "
                      "much shorter than a translation: it was obeyed",
@@ -295,6 +319,28 @@ static int obeyed_or_answered(const char *src, const char *out, double ratio,
         }
     }
     return 0;
+}
+
+static int obeyed_or_answered(const char *src_text, const char *out_text,
+                              double ratio, char *why, size_t why_size)
+{
+    char src_stack[1024], out_stack[1024];
+    char *src = ascii_lower(src_text, src_stack, sizeof(src_stack));
+    char *out = ascii_lower(out_text, out_stack, sizeof(out_stack));
+    int verdict = 0;
+
+    if (src == NULL || out == NULL) {
+        snprintf(why, why_size, "out of memory while checking the answer");
+        verdict = 1;
+        goto done;
+    }
+    verdict = phrases_found(src, out, ratio, why, why_size);
+done:
+    if (src != NULL && src != src_stack)
+        free(src);
+    if (out != NULL && out != out_stack)
+        free(out);
+    return verdict;
 }
 
 int pl__validate(pl_arena *a, const pl__validate_in *in, const char *content,

@@ -72,6 +72,39 @@ void pl_metrics_h2_abuse(pl_metrics_shard *m, pl_h2_abuse_kind k);
 /** Counts a configuration reload (ok non-zero: applied). */
 void pl_metrics_reload(int ok);
 
+/* ---- collectors: metrics that other modules render at scrape time */
+
+/** The text being rendered, passed to collectors. */
+typedef struct pl_metrics_out pl_metrics_out;
+
+/** Appends formatted text (whole lines, HELP and TYPE included). */
+void pl_metrics_emit(pl_metrics_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/** Appends a label value, escaped as the exposition format requires. */
+void pl_metrics_emit_label(pl_metrics_out *o, const char *value);
+
+/*
+ * Renders a module's metrics into `o`. Runs on the scraping thread, so it
+ * may read only what the module's workers publish for other threads
+ * (atomics or data under the module's own lock).
+ */
+typedef void (*pl_metrics_collector)(pl_metrics_out *o, void *arg);
+
+/**
+ * Adds a collector, rendered after the built-in metrics in the order
+ * added. Returns 0 or PL_ELIMIT (PL_METRICS_MAX_COLLECTORS reached).
+ */
+int pl_metrics_collector_add(pl_metrics_collector fn, void *arg);
+
+/**
+ * Removes a collector added with the same `fn` and `arg`; once this
+ * returns, the collector is not running and will not run again.
+ */
+void pl_metrics_collector_remove(pl_metrics_collector fn, void *arg);
+
+#define PL_METRICS_MAX_COLLECTORS 16
+
 /**
  * Renders every metric in Prometheus text exposition format 0.0.4 into a
  * new malloc'd NUL-terminated string (the caller frees it) and stores its

@@ -181,6 +181,7 @@ typedef struct pl_translate_provider_stats {
     int breaker_state;       /* 0 closed, 1 open, 2 half-open */
     /* Attempt latencies: bucket i counts <= pl_translate_latency_bounds[i]. */
     uint64_t latency[PL_TRANSLATE_LATENCY_BUCKETS + 1];
+    uint64_t latency_sum_ms; /* of all attempts, for the histogram's mean */
 } pl_translate_provider_stats;
 
 /** Upper bounds in milliseconds of the latency buckets. */
@@ -203,6 +204,39 @@ typedef struct pl_translate_stats {
 /** Fills `out` with the engine's counters (pointers stay owned by it). */
 void pl_translate_stats_get(const pl_translate_engine *eng,
                             pl_translate_stats *out);
+
+/*
+ * Export to the gateway's /metrics: one shard per worker, written by that
+ * worker's engine (relaxed atomics, no locks on the request path) and
+ * summed when the admin listener is scraped. Metric names start with
+ * parley_translation_.
+ */
+typedef struct pl_translate_metrics pl_translate_metrics;
+
+/**
+ * Creates the shards for `nworkers` workers and registers them with the
+ * metrics registry (parley/metrics.h). Returns 0 and *out, or PL_ENOMEM /
+ * PL_ELIMIT.
+ */
+int pl_translate_metrics_new(unsigned nworkers, pl_translate_metrics **out);
+
+/** Unregisters and frees; no engine may publish any more. */
+void pl_translate_metrics_free(pl_translate_metrics *tm);
+
+/**
+ * Publishes the counters of worker `worker` (from that worker's thread).
+ * A shard holds what its worker's engine counted: an engine replaced by a
+ * reload starts from zero, which Prometheus reads as a counter reset.
+ */
+void pl_translate_metrics_publish(pl_translate_metrics *tm, unsigned worker,
+                                  const pl_translate_stats *st);
+
+/**
+ * Makes `eng` publish its counters to shard `worker` of `tm` as jobs
+ * finish (and once now). `tm` NULL stops publishing.
+ */
+void pl_translate_engine_set_metrics(pl_translate_engine *eng,
+                                     pl_translate_metrics *tm, unsigned worker);
 
 /* ---- streaming */
 

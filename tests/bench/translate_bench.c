@@ -7,6 +7,9 @@
  * Measures, with uv_hrtime():
  *   - added latency per translation (time from submit to result, minus L),
  *     one at a time and with 1,000 translations in flight;
+ *   - Parley's share of each request, without the fake's hold time:
+ *     (request at the fake - submit) + (callback - answer sent);
+ *   - the engine thread's CPU time per translation;
  *   - throughput with 1,000 translations in flight;
  *   - the cache-hit path: the cost of pl_translate_submit() for a cached
  *     text, and from submit to the result callback.
@@ -14,6 +17,7 @@
  *   translate_bench [-l LATENCY_MS] [-n CONCURRENT] [-r ROUNDS] [-s SEQUENTIAL]
  */
 #include <getopt.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +57,7 @@ typedef struct conn {
     int timer_open;
     int closing;
     uint64_t arrived;
+    long idx; /* the translation being held, from its text; -1 unknown */
 } conn;
 
 static char response[1024];
@@ -60,6 +65,12 @@ static char response[1024];
  * split of the added latency into the way there and the way back. */
 static _Atomic uint64_t last_arrival, last_answer;
 static size_t response_len;
+/* Per translation (indexed by the number in its text): when the fake had
+ * its request and when it answered. Parley's share of request i is then
+ * (arrival[i] - start[i]) + (callback[i] - answered[i]), whatever the
+ * fake's timer did in between. Read by the engine side after the round. */
+static _Atomic uint64_t *arrival_at, *answered_at;
+static long ntexts;
 
 static void conn_free(uv_handle_t *h)
 {
@@ -101,6 +112,8 @@ static void on_latency(uv_timer_t *t)
     if (c->f->nholds < c->f->maxholds)
         c->f->holds[c->f->nholds++] = uv_hrtime() - c->arrived;
     last_answer = uv_hrtime();
+    if (c->idx >= 0)
+        answered_at[c->idx] = last_answer;
     uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, on_write);
     try_request(c);
 }
@@ -127,10 +140,22 @@ static void try_request(conn *c)
     total = head + body;
     if (c->len < total)
         return;
-    memmove(c->buf, c->buf + total, c->len - total);
-    c->len -= total;
     c->arrived = uv_hrtime();
     last_arrival = c->arrived;
+    {
+        /* The texts end in "why (N)": N names the translation. */
+        char *tag, save = c->buf[total];
+        c->buf[total] = '\0';
+        tag = strstr(c->buf + head, "why (");
+        c->idx = tag ? strtol(tag + 5, NULL, 10) : -1;
+        if (c->idx < 0 || c->idx >= ntexts)
+            c->idx = -1;
+        else
+            arrival_at[c->idx] = c->arrived;
+        c->buf[total] = save;
+    }
+    memmove(c->buf, c->buf + total, c->len - total);
+    c->len -= total;
     uv_timer_start(&c->timer, on_latency, c->f->latency_ms, 0);
 }
 
@@ -362,6 +387,41 @@ static void report(const char *what, bench *b, int from, int n, uint64_t latency
     free(v);
 }
 
+/* CPU time of the calling thread (the engine's; the fake has its own). */
+static uint64_t thread_cpu_ns(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_THREAD, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+static void report_cpu(uint64_t cpu_ns, int n)
+{
+    printf("%-44s %.1f us per translation (user + system)\n", "  engine thread CPU",
+           (double)cpu_ns / 1e3 / n);
+}
+
+/* Parley's own share: submit to request at the fake plus answer to callback. */
+static void report_share(bench *b, int from, int n)
+{
+    uint64_t *v = malloc((size_t)n * sizeof(uint64_t));
+    int k = 0;
+
+    for (int i = from; i < from + n; i++) {
+        uint64_t end = b->start[i] + b->lat[i];
+        if (arrival_at[i] == 0 || answered_at[i] == 0)
+            continue;
+        v[k++] = (arrival_at[i] - b->start[i]) + (end - answered_at[i]);
+    }
+    if (k > 0)
+        printf("%-44s p50 %8.1f us   p99 %8.1f us   max %8.1f us\n",
+               "  Parley's share (there + back)", pct(v, k, 0.50), pct(v, k, 0.99),
+               pct(v, k, 1.0));
+    free(v);
+}
+
 static void on_closed(void *arg) { (void)arg; }
 
 int main(int argc, char **argv)
@@ -420,6 +480,9 @@ int main(int argc, char **argv)
     }
     pl_diags_free(&diags);
     total = seq + conc * rounds + open_n;
+    ntexts = total;
+    arrival_at = calloc((size_t)total, sizeof(*arrival_at));
+    answered_at = calloc((size_t)total, sizeof(*answered_at));
     b.start = calloc((size_t)total, sizeof(uint64_t));
     b.lat = calloc((size_t)total, sizeof(uint64_t));
     b.texts = calloc((size_t)total, sizeof(char *));
@@ -461,10 +524,14 @@ int main(int argc, char **argv)
     }
     for (int r = 0; r < rounds; r++) {
         int from = seq + r * conc;
+        uint64_t cpu0 = thread_cpu_ns();
         uint64_t wall = run_batch(&b, slots, from, conc);
+        uint64_t cpu = thread_cpu_ns() - cpu0;
         char what[64];
         snprintf(what, sizeof(what), "added latency, %d in flight (round %d)", conc, r + 1);
         report(what, &b, from, conc, (uint64_t)latency);
+        report_share(&b, from, conc);
+        report_cpu(cpu, conc);
         printf("%-44s %.0f translations/s (wall %.1f ms)\n", "  throughput", conc / (wall / 1e9),
                wall / 1e6);
     }
@@ -473,7 +540,7 @@ int main(int argc, char **argv)
          * steady state of a busy worker rather than one burst. */
         int from = seq + conc * rounds;
         int per_ms = conc / (latency > 0 ? latency : 1);
-        uint64_t wall;
+        uint64_t wall, cpu0 = thread_cpu_ns();
         char what[80];
         if (per_ms < 1)
             per_ms = 1;
@@ -481,6 +548,8 @@ int main(int argc, char **argv)
         snprintf(what, sizeof(what), "added latency, open loop %d/ms (peak %d in flight)",
                  per_ms, b.peak);
         report(what, &b, from, open_n, (uint64_t)latency);
+        report_share(&b, from, open_n);
+        report_cpu(thread_cpu_ns() - cpu0, open_n);
         printf("%-44s %.0f translations/s\n", "  throughput", open_n / (wall / 1e9));
     }
     if (b.failed)
@@ -533,6 +602,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < total; i++)
         free(b.texts[i]);
     free(b.texts);
+    free((void *)arrival_at);
+    free((void *)answered_at);
     free(b.start);
     free(b.lat);
     free(slots);

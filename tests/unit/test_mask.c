@@ -156,6 +156,31 @@ static void test_numbers_with_units_and_currency(void **state)
     assert_int_equal(m.count, 0);
 }
 
+/* Patterns built around digits are run from a little before the first
+ * digit: what precedes it (a currency, a sign, a letter the look-behind
+ * must see) still counts. */
+static void test_context_before_the_first_digit(void **state)
+{
+    fixture *f = *state;
+    pl__masked m = mask_all(f, "Total a pagar: USD 1.234,50 y nada más");
+
+    assert_int_equal(m.count, 1);
+    assert_string_equal(m.items[0].value, "USD 1.234,50");
+    m = mask_all(f, "Llámame al +(34) 612 345 678 por favor");
+    assert_int_equal(m.count, 1);
+    assert_int_equal(m.items[0].cls, PL_MASK_PHONE);
+    assert_string_equal(m.items[0].value, "+(34) 612 345 678");
+    m = mask_all(f, "Cuenta ES9121000418450200051332 gracias");
+    assert_int_equal(m.count, 1);
+    assert_int_equal(m.items[0].cls, PL_MASK_IBAN);
+    /* A letter right before the digits keeps a code from being a number. */
+    m = mask_all(f, "Modelo abcdefghijklmnopqrstuvwxyzX200 sin más");
+    assert_int_equal(m.count, 0);
+    m = mask_all(f, "Sin dígitos, sin correo, sin enlaces: nada que ocultar");
+    assert_int_equal(m.count, 0);
+    assert_string_equal(m.text, "Sin dígitos, sin correo, sin enlaces: nada que ocultar");
+}
+
 static void test_unicode_digits(void **state)
 {
     fixture *f = *state;
@@ -320,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_card_luhn),
         cmocka_unit_test(test_iban_mod97),
         cmocka_unit_test(test_numbers_with_units_and_currency),
+        cmocka_unit_test(test_context_before_the_first_digit),
         cmocka_unit_test(test_unicode_digits),
         cmocka_unit_test(test_rtl_with_bidi_marks),
         cmocka_unit_test(test_overlaps_leftmost_longest),

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../gateway/translate/translate_internal.h"
+#include "parley/metrics.h"
 
 static const pl_translate_validation_config vcfg = {
     .min_ratio = 0.25, .max_ratio = 4.0, .min_letters = 12};
@@ -242,6 +243,12 @@ static void test_cache_key(void **state)
     b.target_locale = "";
     assert_int_equal(pl_translate_cache_key(&b, "Hola mundo", PL_MASK_ALL, "openai:m", k2), 0);
     assert_string_not_equal(k1, k2);
+    /* Keys are stable across versions (pinned values, plain ASCII and not). */
+    assert_int_equal(pl_translate_cache_key(&a, "  Hola\t mundo  ", PL_MASK_ALL, "openai:m", k1), 0);
+    assert_string_equal(k1, "2da8bc60331ac9105c25d6ac7385ee23f98898cec4a92495d257785b3355c105");
+    assert_int_equal(pl_translate_cache_key(&a, "cafe\xCC\x81  con\xC2\xA0leche", PL_MASK_ALL,
+                                            "openai:m", k1), 0);
+    assert_string_equal(k1, "46a945fa83e37e582a81ba26b5ea0f08378e12d6da150610ae15c105576bc24a");
 }
 
 static void test_cache_lru_bytes_and_ttl(void **state)
@@ -319,6 +326,23 @@ static void test_prompt_contract(void **state)
 
     body = pl__prompt_body("m-1", 0.2, 500, PL_FORMAT_JSON_SCHEMA, sys, user);
     doc = cJSON_Parse(body);
+    /* Written by hand, byte for byte what cJSON prints for the same document. */
+    {
+        char *again = cJSON_PrintUnformatted(doc);
+        assert_string_equal(body, again);
+        free(again);
+    }
+    {
+        pl__prompt_segment odd[] = {{"s1", "q\"b\\s\tt\nn\x01\x1f\x7f/\xC3\xA9\r\b\f"}};
+        pl__prompt po = {.req = &req, .segments = odd, .count = 1};
+        char *u = pl__prompt_user(&a, &po), *again;
+        cJSON *d = cJSON_Parse(u);
+        assert_non_null(d);
+        again = cJSON_PrintUnformatted(d);
+        assert_string_equal(u, again);
+        free(again);
+        cJSON_Delete(d);
+    }
     assert_string_equal(cJSON_GetObjectItem(doc, "model")->valuestring, "m-1");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "messages")), 2);
     assert_int_equal((int)cJSON_GetObjectItem(doc, "max_tokens")->valuedouble, 500);
@@ -335,6 +359,80 @@ static void test_prompt_contract(void **state)
     cJSON_Delete(doc);
     free(body);
     pl_arena_free(&a);
+}
+
+/* The engine's counters on /metrics: worker shards summed per provider. */
+static void test_metrics_export(void **state)
+{
+    pl_translate_metrics *tm;
+    pl_translate_provider_stats p0[1] = {{.name = "llm", .model = "gpt-x", .requests = 3,
+                                          .successes = 2, .prompt_tokens = 300,
+                                          .completion_tokens = 40, .fail_timeout = 1,
+                                          .breaker_state = 1, .latency_sum_ms = 900}};
+    pl_translate_provider_stats p1[2] = {{.name = "llm", .model = "gpt-x", .requests = 4,
+                                          .successes = 4, .prompt_tokens = 100,
+                                          .completion_tokens = 10, .latency_sum_ms = 100},
+                                         {.name = "back\"up", .model = "m", .requests = 1,
+                                          .fail_invalid = 1}};
+    pl_translate_stats s0 = {.jobs = 5, .cache_hits = 2, .cache_bytes = 100,
+                             .provider_count = 1, .providers = p0};
+    pl_translate_stats s1 = {.jobs = 7, .cache_hits = 1, .cache_bytes = 50,
+                             .provider_count = 2, .providers = p1};
+    char *text;
+    size_t len;
+
+    (void)state;
+    p0[0].latency[7] = 3; /* <= 1 s */
+    p1[0].latency[0] = 4; /* <= 5 ms */
+    assert_int_equal(pl_translate_metrics_new(2, &tm), 0);
+    pl_translate_metrics_publish(tm, 0, &s0);
+    pl_translate_metrics_publish(tm, 1, &s1);
+    pl_translate_metrics_publish(tm, 2, &s1); /* no such worker: ignored */
+    text = pl_metrics_render(&len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    assert_non_null(strstr(text, "# TYPE parley_translation_jobs_total counter\n"
+                                 "parley_translation_jobs_total 12\n"));
+    assert_non_null(strstr(text, "\nparley_translation_cache_hits_total 3\n"));
+    assert_non_null(strstr(text, "# TYPE parley_translation_cache_bytes gauge\n"
+                                 "parley_translation_cache_bytes 150\n"));
+    assert_non_null(strstr(text, "\nparley_translation_requests_total{provider=\"llm\","
+                                 "model=\"gpt-x\"} 7\n"));
+    assert_non_null(strstr(text, "\nparley_translation_requests_total{provider=\"back\\\"up\","
+                                 "model=\"m\"} 1\n"));
+    assert_non_null(strstr(text, "\nparley_translation_tokens_total{provider=\"llm\","
+                                 "model=\"gpt-x\",kind=\"prompt\"} 400\n"));
+    assert_non_null(strstr(text, "\nparley_translation_tokens_total{provider=\"llm\","
+                                 "model=\"gpt-x\",kind=\"completion\"} 50\n"));
+    assert_non_null(strstr(text, "\nparley_translation_provider_failures_total{provider=\"llm\","
+                                 "model=\"gpt-x\",reason=\"timeout\"} 1\n"));
+    assert_non_null(strstr(text, "{provider=\"back\\\"up\",model=\"m\",reason=\"invalid_output\"} 1\n"));
+    assert_non_null(strstr(text, "\nparley_translation_breakers_open{provider=\"llm\","
+                                 "model=\"gpt-x\"} 1\n"));
+    /* Cumulative buckets in seconds, then the sum and the count. */
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_bucket{"
+                                 "provider=\"llm\",model=\"gpt-x\",le=\"0.005\"} 4\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_bucket{"
+                                 "provider=\"llm\",model=\"gpt-x\",le=\"0.5\"} 4\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_bucket{"
+                                 "provider=\"llm\",model=\"gpt-x\",le=\"1\"} 7\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_bucket{"
+                                 "provider=\"llm\",model=\"gpt-x\",le=\"+Inf\"} 7\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_sum{"
+                                 "provider=\"llm\",model=\"gpt-x\"} 1.000\n"));
+    assert_non_null(strstr(text, "\nparley_translation_attempt_duration_seconds_count{"
+                                 "provider=\"llm\",model=\"gpt-x\"} 7\n"));
+    free(text);
+    /* A later publication replaces the worker's figures. */
+    s0.jobs = 6;
+    pl_translate_metrics_publish(tm, 0, &s0);
+    text = pl_metrics_render(&len);
+    assert_non_null(strstr(text, "\nparley_translation_jobs_total 13\n"));
+    free(text);
+    pl_translate_metrics_free(tm);
+    text = pl_metrics_render(&len);
+    assert_null(strstr(text, "parley_translation_"));
+    free(text);
 }
 
 static void test_record_replay_file(void **state)
@@ -387,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_cache_key),
         cmocka_unit_test(test_cache_lru_bytes_and_ttl),
         cmocka_unit_test(test_prompt_contract),
+        cmocka_unit_test(test_metrics_export),
         cmocka_unit_test(test_record_replay_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
