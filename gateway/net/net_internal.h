@@ -66,6 +66,9 @@ struct pl_worker {
     uv_async_t wake; /* the supervisor asks for a drain */
     uv_timer_t drain_timer;
     uv_prepare_t flush; /* writes the access log once per loop iteration */
+    uv_check_t output;  /* writes queued connection output after I/O */
+    uv_idle_t output_soon; /* keeps the loop from blocking before that */
+    pl_conn *to_flush;  /* connections with output to write this turn */
     pl_server_state *server;
     pl_proxy_worker *proxy;
     pl_metrics_shard *metrics;
@@ -126,9 +129,12 @@ struct pl_conn {
     SSL *ssl;
     BIO *rbio, *wbio;
     int tls_ready;
-    /* Output: `out` fills while `inflight` is being written. */
-    pl_outbuf out, inflight;
+    /* Output: `out` fills while `inflight` is being written; with TLS,
+     * `plain` collects plaintext that is encrypted once per flush. */
+    pl_outbuf out, inflight, plain;
     int writing;
+    int flush_queued;   /* on w->to_flush */
+    pl_conn *flush_next;
     /* Bytes received but not consumed by the protocol yet (paused). */
     char *pending;
     size_t pending_len;
@@ -150,8 +156,14 @@ void pl__access_log(pl_worker *w, const pl_stream *s);
 void pl__conn_accept(pl_listener *l);
 /** Queues plaintext for the peer (through TLS when active). */
 int pl__conn_write(pl_conn *c, const void *data, size_t len);
-/** Starts writing what was queued. */
+/**
+ * Asks for what was queued to be written. The write happens once per loop
+ * iteration, after every I/O callback ran, so that responses completed in
+ * the same turn share one system call (and, with TLS, larger records).
+ */
 void pl__conn_flush(pl_conn *c);
+/** Writes the output of every connection that asked (the worker's check). */
+void pl__conn_flush_queued(pl_worker *w);
 /** Bytes queued and not yet handed to the kernel. */
 size_t pl__conn_queued(const pl_conn *c);
 void pl__conn_close(pl_conn *c);

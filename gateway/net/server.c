@@ -207,6 +207,8 @@ static void worker_stop(pl_worker *w)
     uv_close((uv_handle_t *)&w->wake, NULL);
     uv_close((uv_handle_t *)&w->drain_timer, NULL);
     uv_close((uv_handle_t *)&w->flush, NULL);
+    uv_close((uv_handle_t *)&w->output, NULL);
+    uv_close((uv_handle_t *)&w->output_soon, NULL);
     pl_proxy_worker_close(w->proxy);
     w->proxy = NULL;
 }
@@ -320,6 +322,11 @@ static int worker_init(pl_server *s, pl_worker *w, unsigned id)
     w->flush.data = w;
     uv_prepare_start(&w->flush, on_prepare);
     uv_unref((uv_handle_t *)&w->flush);
+    uv_check_init(&w->loop, &w->output);
+    w->output.data = w;
+    uv_unref((uv_handle_t *)&w->output);
+    uv_idle_init(&w->loop, &w->output_soon);
+    uv_unref((uv_handle_t *)&w->output_soon);
     w->readbuf = malloc(PL_READ_CHUNK);
     if (w->readbuf == NULL)
         return PL_ENOMEM;
