@@ -177,26 +177,30 @@ static void on_timer(uv_timer_t *t)
         pl__conn_close(c);
 }
 
+/* Idle: give back output buffers (thousands of idle connections should
+ * cost little more than their sockets). */
+static void release_idle_buffers(pl_conn *c)
+{
+    if (c->out.len == 0) {
+        free(c->out.data);
+        c->out = (pl_outbuf){0};
+    }
+    if (c->plain.len == 0) {
+        free(c->plain.data);
+        c->plain = (pl_outbuf){0};
+    }
+    if (c->inflight.len == 0 && !c->writing) {
+        free(c->inflight.data);
+        c->inflight = (pl_outbuf){0};
+    }
+}
+
 void pl__conn_set_timer(pl_conn *c, conn_timer_kind kind, uint64_t ms)
 {
     if (c->closing)
         return;
-    if (kind == TIMER_KEEPALIVE) {
-        /* Idle: give back output buffers (thousands of idle connections
-         * should cost little more than their sockets). */
-        if (c->out.len == 0) {
-            free(c->out.data);
-            c->out = (pl_outbuf){0};
-        }
-        if (c->plain.len == 0) {
-            free(c->plain.data);
-            c->plain = (pl_outbuf){0};
-        }
-        if (c->inflight.len == 0 && !c->writing) {
-            free(c->inflight.data);
-            c->inflight = (pl_outbuf){0};
-        }
-    }
+    if (kind == TIMER_KEEPALIVE)
+        release_idle_buffers(c);
     c->timer_kind = kind;
     if (kind == TIMER_NONE)
         uv_timer_stop(&c->timer);
@@ -330,6 +334,8 @@ static void flush_now(pl_conn *c)
             finish_close(c);
             return;
         }
+        if (c->timer_kind == TIMER_KEEPALIVE)
+            release_idle_buffers(c); /* the last output before idling */
         /* Written at once: no write callback will ask the protocol for
          * more, so ask now (a paused response body continues). */
         if (c->h2 != NULL)

@@ -224,6 +224,23 @@ void pl__h2_abort(pl_conn *c, pl_stream *s);
 void pl__h2_drain(pl_conn *c);
 void pl__h2_timeout(pl_conn *c);
 
+/* ---- h2_mem.c ---- */
+#define PL_H2_MEM_BLOCKS 4
+typedef struct pl_h2_block {
+    void *ptr;
+    size_t len;  /* mapped bytes */
+    size_t size; /* bytes asked for */
+} pl_h2_block;
+/* The allocator state of one nghttp2 session (see h2_mem.c). */
+typedef struct pl_h2_mem {
+    pl_h2_block blocks[PL_H2_MEM_BLOCKS];
+    void *scratch;  /* the outbound frame buffer */
+    int creating;   /* inside nghttp2_session_server_new3() */
+} pl_h2_mem;
+void pl__h2_mem_init(pl_h2_mem *m, nghttp2_mem *out);
+/** Gives the frame buffer's pages back (all output was produced). */
+void pl__h2_mem_release_idle(pl_h2_mem *m);
+
 /* ---- admin.c ---- */
 void pl__admin_handle(pl_stream *s);
 
