@@ -132,6 +132,29 @@ static void on_connection(uv_stream_t *server, int status)
     pl__conn_accept(l);
 }
 
+/*
+ * SO_REUSEPORT lets any process of the same user bind the port too, and
+ * the kernel would then split connections between the two servers. Before
+ * the first worker binds, a plain bind checks that nobody holds the port.
+ */
+static int port_taken(const struct sockaddr_storage *ss)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    int taken;
+
+    if (fd < 0)
+        return 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss->ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    taken = bind(fd, (const struct sockaddr *)ss,
+                 ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                           : sizeof(struct sockaddr_in)) != 0 &&
+            errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
 static int listener_open(pl_worker *w, pl_listener *l, const char *address,
                          int reuseport)
 {
@@ -140,6 +163,11 @@ static int listener_open(pl_worker *w, pl_listener *l, const char *address,
 
     if (pl_net_parse_address(address, &ss) != 0)
         return PL_EINVAL;
+    if (reuseport && w->id == 0 && port_taken(&ss)) {
+        pl_log_error("cannot listen on %s: the address is in use by another "
+                     "process", address);
+        return PL_ESYS;
+    }
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
