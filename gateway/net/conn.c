@@ -309,6 +309,11 @@ static void flush_now(pl_conn *c)
 
     if (c->closing || c->writing)
         return;
+    if (c->h2 != NULL) {
+        pl__h2_produce(c);
+        if (c->closing)
+            return;
+    }
     if (c->plain.len > 0 && tls_encrypt(c) != 0) {
         pl__conn_close(c);
         return;

@@ -345,7 +345,18 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id,
     return (ssize_t)n;
 }
 
+/*
+ * Frames are produced once per loop turn, right before the connection's
+ * output is written (pl__conn_flush() queues it): a response whose head,
+ * body and end arrive in one turn becomes HEADERS plus one DATA frame
+ * carrying END_STREAM.
+ */
 static void h2_flush(pl_conn *c)
+{
+    pl__conn_flush(c);
+}
+
+void pl__h2_produce(pl_conn *c)
 {
     pl_h2 *h = c->h2;
 
@@ -375,8 +386,7 @@ static void h2_flush(pl_conn *c)
     if (!nghttp2_session_want_read(h->session) &&
         !nghttp2_session_want_write(h->session))
         c->close_after_write = 1;
-    pl__conn_flush(c);
-    if (!c->closing && h->nstreams == 0 && !c->close_after_write) {
+    if (h->nstreams == 0 && !c->close_after_write) {
         const pl_config *cfg = pl__conn_config(c);
         if (drained && h->frame_buf_used) {
             /* Idle: nghttp2 holds no frame in progress. */

@@ -220,6 +220,8 @@ void pl__h2_send_head(pl_conn *c, pl_stream *s);
 void pl__h2_resp_data(pl_conn *c, pl_stream *s);
 void pl__h2_req_consumed(pl_conn *c, pl_stream *s, size_t n);
 void pl__h2_on_written(pl_conn *c);
+/** Serializes pending frames into the connection's output (flush time). */
+void pl__h2_produce(pl_conn *c);
 void pl__h2_abort(pl_conn *c, pl_stream *s);
 void pl__h2_drain(pl_conn *c);
 void pl__h2_timeout(pl_conn *c);
