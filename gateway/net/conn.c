@@ -31,7 +31,7 @@ const pl_config *pl__conn_config(pl_conn *c)
 
 size_t pl__conn_queued(const pl_conn *c)
 {
-    return c->out.len + c->inflight.len;
+    return c->out.len + c->inflight.len + c->plain.len;
 }
 
 void pl__conn_set_proto(pl_conn *c, pl_proto p)
@@ -85,17 +85,26 @@ int pl__conn_write(pl_conn *c, const void *data, size_t len)
 {
     if (c->closing)
         return PL_ECANCELED;
-    if (c->ssl == NULL)
-        return out_append(&c->out, data, len);
-    while (len > 0) {
-        int n = SSL_write(c->ssl, data, len > 16384 ? 16384 : (int)len);
+    /* TLS: encrypted at flush time, so that small writes share records. */
+    return out_append(c->ssl != NULL ? &c->plain : &c->out, data, len);
+}
+
+/* Encrypts the collected plaintext into TLS records on `out`. */
+static int tls_encrypt(pl_conn *c)
+{
+    size_t off = 0;
+
+    while (off < c->plain.len) {
+        size_t k = c->plain.len - off;
+        int n = SSL_write(c->ssl, c->plain.data + off, k > 16384 ? 16384 : (int)k);
         if (n <= 0)
             return PL_EIO;
-        data = (const char *)data + n;
-        len -= (size_t)n;
+        off += (size_t)n;
         if (tls_pull(c) != 0)
             return PL_ENOMEM;
     }
+    c->plain.len = 0;
+    out_shrink(&c->plain);
     return 0;
 }
 
@@ -108,6 +117,7 @@ static void on_closed(uv_handle_t *h)
         return;
     free(c->out.data);
     free(c->inflight.data);
+    free(c->plain.data);
     free(c->pending);
     if (c->ssl != NULL)
         SSL_free(c->ssl); /* frees both BIOs */
@@ -132,6 +142,13 @@ void pl__conn_close(pl_conn *c)
         w->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    if (c->flush_queued) {
+        pl_conn **p = &w->to_flush;
+        while (*p != c)
+            p = &(*p)->flush_next;
+        *p = c->flush_next;
+        c->flush_queued = 0;
+    }
     if (c->counted)
         pl_metrics_conn(w->metrics, c->metric_proto, -1);
     if (!c->admin) {
@@ -160,22 +177,30 @@ static void on_timer(uv_timer_t *t)
         pl__conn_close(c);
 }
 
+/* Idle: give back output buffers (thousands of idle connections should
+ * cost little more than their sockets). */
+static void release_idle_buffers(pl_conn *c)
+{
+    if (c->out.len == 0) {
+        free(c->out.data);
+        c->out = (pl_outbuf){0};
+    }
+    if (c->plain.len == 0) {
+        free(c->plain.data);
+        c->plain = (pl_outbuf){0};
+    }
+    if (c->inflight.len == 0 && !c->writing) {
+        free(c->inflight.data);
+        c->inflight = (pl_outbuf){0};
+    }
+}
+
 void pl__conn_set_timer(pl_conn *c, conn_timer_kind kind, uint64_t ms)
 {
     if (c->closing)
         return;
-    if (kind == TIMER_KEEPALIVE) {
-        /* Idle: give back output buffers (thousands of idle connections
-         * should cost little more than their sockets). */
-        if (c->out.len == 0) {
-            free(c->out.data);
-            c->out = (pl_outbuf){0};
-        }
-        if (c->inflight.len == 0 && !c->writing) {
-            free(c->inflight.data);
-            c->inflight = (pl_outbuf){0};
-        }
-    }
+    if (kind == TIMER_KEEPALIVE)
+        release_idle_buffers(c);
     c->timer_kind = kind;
     if (kind == TIMER_NONE)
         uv_timer_stop(&c->timer);
@@ -230,22 +255,69 @@ static void on_write(uv_write_t *req, int status)
         pl__conn_close(c);
         return;
     }
-    pl__conn_flush(c);
-    if (c->writing || c->closing)
-        return;
+    pl__conn_flush(c); /* what queued up meanwhile */
     if (c->h2 != NULL)
         pl__h2_on_written(c);
     else if (c->h1 != NULL)
         pl__h1_on_written(c);
 }
 
+static void on_output_check(uv_check_t *check)
+{
+    pl__conn_flush_queued(check->data);
+}
+
+static void on_output_soon(uv_idle_t *idle) { (void)idle; }
+
 void pl__conn_flush(pl_conn *c)
+{
+    pl_worker *w = c->w;
+
+    if (c->closing || c->flush_queued)
+        return;
+    c->flush_queued = 1;
+    c->flush_next = w->to_flush;
+    w->to_flush = c;
+    if (c->flush_next == NULL) {
+        uv_check_start(&w->output, on_output_check);
+        /* Queued from a timer or a deferred callback: an active idle
+         * handle makes the coming poll return at once, so the check runs
+         * now rather than after the next event. */
+        uv_idle_start(&w->output_soon, on_output_soon);
+    }
+}
+
+static void flush_now(pl_conn *c);
+
+void pl__conn_flush_queued(pl_worker *w)
+{
+    /* Writing can queue more (a protocol reacting to a completed write). */
+    while (w->to_flush != NULL) {
+        pl_conn *c = w->to_flush;
+        w->to_flush = c->flush_next;
+        c->flush_queued = 0;
+        flush_now(c);
+    }
+    uv_check_stop(&w->output);
+    uv_idle_stop(&w->output_soon);
+}
+
+static void flush_now(pl_conn *c)
 {
     uv_buf_t b;
     int n;
 
     if (c->closing || c->writing)
         return;
+    if (c->h2 != NULL) {
+        pl__h2_produce(c);
+        if (c->closing)
+            return;
+    }
+    if (c->plain.len > 0 && tls_encrypt(c) != 0) {
+        pl__conn_close(c);
+        return;
+    }
     if (c->out.len == 0) {
         out_shrink(&c->out);
         if (c->close_after_write)
@@ -263,8 +335,18 @@ void pl__conn_flush(pl_conn *c)
     if ((size_t)n == c->out.len) {
         c->out.len = 0;
         out_shrink(&c->out);
-        if (c->close_after_write)
+        if (c->close_after_write) {
             finish_close(c);
+            return;
+        }
+        if (c->timer_kind == TIMER_KEEPALIVE)
+            release_idle_buffers(c); /* the last output before idling */
+        /* Written at once: no write callback will ask the protocol for
+         * more, so ask now (a paused response body continues). */
+        if (c->h2 != NULL)
+            pl__h2_on_written(c);
+        else if (c->h1 != NULL)
+            pl__h1_on_written(c);
         return;
     }
     /* Swap: the rest is written asynchronously from `inflight`. */

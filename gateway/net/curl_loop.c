@@ -1,13 +1,17 @@
 /*
  * libcurl multi socket API on a libuv loop: curl tells us which sockets to
  * watch and when to wake it; we translate that into uv_poll and uv_timer
- * handles and drain curl_multi_info_read() after every action.
+ * handles and drain curl_multi_info_read() after every action. A poll
+ * handle lives as long as curl's socket and is only restarted when the
+ * events curl wants change (each uv_poll_start costs epoll_ctl calls).
  */
 #include "parley/curl_loop.h"
 #include "parley/error.h"
 #include "parley/log.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 typedef struct transfer {
     struct transfer *prev, *next;
@@ -16,11 +20,20 @@ typedef struct transfer {
     void *arg;
 } transfer;
 
+/*
+ * One per socket curl opened, from its first watch request until curl
+ * closes it (CURLOPT_CLOSESOCKETFUNCTION). curl forgets a socket between
+ * transfers (CURL_POLL_REMOVE while the connection idles in its cache) and
+ * asks for it again on reuse; keeping the poll handle meanwhile saves an
+ * allocation, an ioctl and two epoll_ctl calls per upstream request.
+ */
 typedef struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     pl_curl_loop *cl;
-    struct sock_ctx *prev, *next; /* watched sockets, for close */
+    int events;  /* what the poll handle watches now (UV_READABLE...) */
+    int wanted;  /* what curl asked for; 0 after CURL_POLL_REMOVE */
+    struct sock_ctx *prev, *next; /* open sockets, for close */
 } sock_ctx;
 
 struct pl_curl_loop {
@@ -28,7 +41,9 @@ struct pl_curl_loop {
     CURLM *multi;
     uv_timer_t timer;
     transfer *transfers; /* in flight, doubly linked */
-    sock_ctx *sockets;   /* watched, doubly linked */
+    sock_ctx *sockets;   /* open, doubly linked */
+    sock_ctx **by_fd;    /* open sockets indexed by descriptor */
+    size_t nby_fd;
     unsigned active;
     int closing;
     unsigned pending_closes; /* handles still closing */
@@ -42,6 +57,7 @@ static void maybe_free(pl_curl_loop *cl)
         return;
     if (cl->closed != NULL)
         cl->closed(cl->closed_arg);
+    free(cl->by_fd);
     free(cl);
 }
 
@@ -68,10 +84,20 @@ static void close_socket(pl_curl_loop *cl, sock_ctx *s)
         cl->sockets = s->next;
     if (s->next)
         s->next->prev = s->prev;
+    if ((size_t)s->fd < cl->nby_fd && cl->by_fd[s->fd] == s)
+        cl->by_fd[s->fd] = NULL;
     uv_poll_stop(&s->poll);
     cl->pending_closes++;
     uv_close((uv_handle_t *)&s->poll, on_handle_closed);
 }
+
+static sock_ctx *socket_of(pl_curl_loop *cl, curl_socket_t fd)
+{
+    return fd >= 0 && (size_t)fd < cl->nby_fd ? cl->by_fd[fd] : NULL;
+}
+
+/* Sets what the poll handle watches; libuv re-registers on every start. */
+static void set_events(sock_ctx *s, int events);
 
 static void unlink_transfer(pl_curl_loop *cl, transfer *t)
 {
@@ -127,6 +153,12 @@ static void on_poll(uv_poll_t *handle, int status, int events)
     sock_ctx *s = handle->data;
     int flags = 0;
 
+    if (s->wanted == 0) {
+        /* Idle in curl's cache (e.g. the upstream closed it): stop watching
+         * until curl reuses or closes it. */
+        set_events(s, 0);
+        return;
+    }
     if (status < 0)
         flags = CURL_CSELECT_ERR;
     if (events & UV_READABLE)
@@ -136,49 +168,93 @@ static void on_poll(uv_poll_t *handle, int status, int events)
     socket_action(s->cl, s->fd, flags);
 }
 
+static void set_events(sock_ctx *s, int events)
+{
+    if (events == s->events)
+        return;
+    s->events = events;
+    if (events == 0)
+        uv_poll_stop(&s->poll);
+    else
+        uv_poll_start(&s->poll, events, on_poll);
+}
+
 static void on_timer(uv_timer_t *timer)
 {
     socket_action(timer->data, CURL_SOCKET_TIMEOUT, 0);
+}
+
+static sock_ctx *socket_new(pl_curl_loop *cl, curl_socket_t fd)
+{
+    sock_ctx *s;
+
+    if (fd < 0)
+        return NULL;
+    if ((size_t)fd >= cl->nby_fd) {
+        size_t n = cl->nby_fd ? cl->nby_fd : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        sock_ctx **grown = realloc(cl->by_fd, n * sizeof(*grown));
+        if (grown == NULL)
+            return NULL;
+        memset(grown + cl->nby_fd, 0, (n - cl->nby_fd) * sizeof(*grown));
+        cl->by_fd = grown;
+        cl->nby_fd = n;
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->fd = fd;
+    s->cl = cl;
+    if (uv_poll_init_socket(cl->loop, &s->poll, fd) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->poll.data = s;
+    s->next = cl->sockets;
+    if (cl->sockets)
+        cl->sockets->prev = s;
+    cl->sockets = s;
+    cl->by_fd[fd] = s;
+    return s;
 }
 
 static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
                           void *socketp)
 {
     pl_curl_loop *cl = userp;
-    sock_ctx *s = socketp;
+    sock_ctx *s = socket_of(cl, fd);
     int events = 0;
 
     (void)easy;
+    (void)socketp;
     if (what == CURL_POLL_REMOVE) {
-        if (s != NULL) {
-            curl_multi_assign(cl->multi, fd, NULL);
-            close_socket(cl, s);
-        }
+        /* The poll handle stays as it is: the next transfer on this
+         * connection most likely wants the same events again. */
+        if (s != NULL)
+            s->wanted = 0;
         return 0;
     }
-    if (s == NULL) {
-        s = calloc(1, sizeof(*s));
-        if (s == NULL)
-            return -1;
-        s->fd = fd;
-        s->cl = cl;
-        if (uv_poll_init_socket(cl->loop, &s->poll, fd) != 0) {
-            free(s);
-            return -1;
-        }
-        s->poll.data = s;
-        s->next = cl->sockets;
-        if (cl->sockets)
-            cl->sockets->prev = s;
-        cl->sockets = s;
-        curl_multi_assign(cl->multi, fd, s);
-    }
+    if (s == NULL && (s = socket_new(cl, fd)) == NULL)
+        return -1;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
         events |= UV_READABLE;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, on_poll);
+    s->wanted = events;
+    set_events(s, events);
     return 0;
+}
+
+/* curl closes a socket: forget it first (libuv must not poll a closed fd). */
+static int on_curl_close_socket(void *clientp, curl_socket_t fd)
+{
+    pl_curl_loop *cl = clientp;
+    sock_ctx *s = socket_of(cl, fd);
+
+    if (s != NULL)
+        close_socket(cl, s);
+    return close(fd);
 }
 
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
@@ -235,6 +311,8 @@ int pl_curl_loop_add(pl_curl_loop *cl, CURL *easy, pl_curl_done_cb cb,
     t->cb = cb;
     t->arg = arg;
     curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)t);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_curl_close_socket);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, cl);
     if (curl_multi_add_handle(cl->multi, easy) != CURLM_OK) {
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
         free(t);
@@ -281,7 +359,7 @@ void pl_curl_loop_close(pl_curl_loop *cl, void (*closed)(void *arg),
     cl->closing = 1;
     cl->closed = closed;
     cl->closed_arg = arg;
-    /* Cleaning up the multi handle removes its sockets (CURL_POLL_REMOVE). */
+    /* Cleaning up the multi handle closes its sockets (on_curl_close_socket). */
     curl_multi_cleanup(cl->multi);
     cl->multi = NULL;
     while (cl->sockets != NULL)

@@ -524,11 +524,58 @@ size_t pl__h1_feed(pl_conn *c, const char *data, size_t len)
 
 /* ---- responses ---- */
 
+static int name_is(const pl_header *hd, const char *name, size_t len)
+{
+    return hd->name_len == len && strncasecmp(hd->name, name, len) == 0;
+}
+
 static int is_hop_header(const pl_header *hd)
 {
-    return strcasecmp(hd->name, "connection") == 0 ||
-           strcasecmp(hd->name, "transfer-encoding") == 0 ||
-           strcasecmp(hd->name, "keep-alive") == 0;
+    return name_is(hd, "connection", 10) ||
+           name_is(hd, "transfer-encoding", 17) ||
+           name_is(hd, "keep-alive", 10);
+}
+
+/* "HTTP/1.1 200 OK\r\n" without printf (once per response). */
+static size_t status_line(char *out, int minor, int status)
+{
+    if (status < 100 || status > 999)
+        status = 502; /* the upstream sent no usable status code */
+    const char *why = reason(status);
+    size_t wlen = strlen(why);
+    char *p = out;
+
+    memcpy(p, minor ? "HTTP/1.1 " : "HTTP/1.0 ", 9);
+    p += 9;
+    *p++ = (char)('0' + status / 100);
+    *p++ = (char)('0' + status / 10 % 10);
+    *p++ = (char)('0' + status % 10);
+    *p++ = ' ';
+    memcpy(p, why, wlen);
+    p += wlen;
+    *p++ = '\r';
+    *p++ = '\n';
+    return (size_t)(p - out);
+}
+
+/* One header line, written with a single copy when it is short. */
+static void write_header(pl_conn *c, const pl_header *hd)
+{
+    char line[512];
+    size_t n = hd->name_len + 2 + hd->value_len + 2;
+
+    if (n > sizeof(line)) {
+        pl__conn_write(c, hd->name, hd->name_len);
+        pl__conn_write(c, ": ", 2);
+        pl__conn_write(c, hd->value, hd->value_len);
+        pl__conn_write(c, "\r\n", 2);
+        return;
+    }
+    memcpy(line, hd->name, hd->name_len);
+    memcpy(line + hd->name_len, ": ", 2);
+    memcpy(line + hd->name_len + 2, hd->value, hd->value_len);
+    memcpy(line + n - 2, "\r\n", 2);
+    pl__conn_write(c, line, n);
 }
 
 void pl__h1_send_head(pl_conn *c, pl_stream *s)
@@ -536,23 +583,17 @@ void pl__h1_send_head(pl_conn *c, pl_stream *s)
     pl_h1 *h = c->h1;
     char line[128];
     int has_cl = 0;
-    int n;
 
     if (h == NULL || h->cur != s)
         return;
-    n = snprintf(line, sizeof(line), "HTTP/1.%d %d %s\r\n",
-                 s->http_minor ? 1 : 0, s->status, reason(s->status));
-    pl__conn_write(c, line, (size_t)n);
+    pl__conn_write(c, line, status_line(line, s->http_minor, s->status));
     for (size_t i = 0; i < s->nresp_headers; i++) {
         const pl_header *hd = &s->resp_headers[i];
         if (is_hop_header(hd))
             continue;
-        if (strcasecmp(hd->name, "content-length") == 0)
+        if (name_is(hd, "content-length", 14))
             has_cl = 1;
-        pl__conn_write(c, hd->name, hd->name_len);
-        pl__conn_write(c, ": ", 2);
-        pl__conn_write(c, hd->value, hd->value_len);
-        pl__conn_write(c, "\r\n", 2);
+        write_header(c, hd);
     }
     if (!s->resp_no_body && !has_cl) {
         if (s->http_minor >= 1) {

@@ -31,6 +31,8 @@ struct pl_h2 {
     /* Token buckets, refilled at the configured rates per second. */
     double reset_tokens, ctrl_tokens;
     uint64_t refill_ms;
+    pl_h2_mem mem;
+    int frame_buf_used; /* output produced since the last idle release */
 };
 
 static const pl_limits_config *limits(pl_h2 *h)
@@ -343,13 +345,25 @@ static ssize_t data_read(nghttp2_session *session, int32_t stream_id,
     return (ssize_t)n;
 }
 
+/*
+ * Frames are produced once per loop turn, right before the connection's
+ * output is written (pl__conn_flush() queues it): a response whose head,
+ * body and end arrive in one turn becomes HEADERS plus one DATA frame
+ * carrying END_STREAM.
+ */
 static void h2_flush(pl_conn *c)
+{
+    pl__conn_flush(c);
+}
+
+void pl__h2_produce(pl_conn *c)
 {
     pl_h2 *h = c->h2;
 
     if (h == NULL || h->in_send || c->closing)
         return;
     h->in_send = 1;
+    int drained = 0;
     while (pl__conn_queued(c) < PL_CONN_OUT_HIGH) {
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(h->session, &data);
@@ -358,8 +372,11 @@ static void h2_flush(pl_conn *c)
             pl__conn_close(c);
             return;
         }
-        if (n == 0)
+        if (n == 0) {
+            drained = 1;
             break;
+        }
+        h->frame_buf_used = 1;
         if (pl__conn_write(c, data, (size_t)n) != 0)
             break;
     }
@@ -369,9 +386,13 @@ static void h2_flush(pl_conn *c)
     if (!nghttp2_session_want_read(h->session) &&
         !nghttp2_session_want_write(h->session))
         c->close_after_write = 1;
-    pl__conn_flush(c);
-    if (!c->closing && h->nstreams == 0 && !c->close_after_write) {
+    if (h->nstreams == 0 && !c->close_after_write) {
         const pl_config *cfg = pl__conn_config(c);
+        if (drained && h->frame_buf_used) {
+            /* Idle: nghttp2 holds no frame in progress. */
+            pl__h2_mem_release_idle(&h->mem);
+            h->frame_buf_used = 0;
+        }
         pl__conn_set_timer(c, TIMER_KEEPALIVE,
                            cfg ? (uint64_t)cfg->timeouts.keepalive_idle : 75000);
     }
@@ -579,6 +600,8 @@ static void init_shared(void)
     nghttp2_option_set_stream_reset_rate_limit(shared_option, 1000000, 1000000);
     nghttp2_option_set_max_outbound_ack(shared_option, 1000);
     nghttp2_option_set_max_settings(shared_option, 64);
+    /* No priority tree: closed streams are freed at once. */
+    nghttp2_option_set_no_closed_streams(shared_option, 1);
 }
 
 int pl__h2_init(pl_conn *c, const char *upgrade_settings, size_t len,
@@ -595,8 +618,13 @@ int pl__h2_init(pl_conn *c, const char *upgrade_settings, size_t len,
     h->c = c;
     h->proto = c->ssl != NULL ? PL_PROTO_H2 : PL_PROTO_H2C;
     h->refill_ms = uv_now(&c->w->loop);
-    if (nghttp2_session_server_new2(&h->session, shared_callbacks, h,
-                                    shared_option) != 0) {
+    nghttp2_mem mem;
+    pl__h2_mem_init(&h->mem, &mem);
+    h->mem.creating = 1;
+    rv = nghttp2_session_server_new3(&h->session, shared_callbacks, h,
+                                     shared_option, &mem);
+    h->mem.creating = 0;
+    if (rv != 0) {
         free(h);
         return PL_ENOMEM;
     }

@@ -66,6 +66,9 @@ struct pl_worker {
     uv_async_t wake; /* the supervisor asks for a drain */
     uv_timer_t drain_timer;
     uv_prepare_t flush; /* writes the access log once per loop iteration */
+    uv_check_t output;  /* writes queued connection output after I/O */
+    uv_idle_t output_soon; /* keeps the loop from blocking before that */
+    pl_conn *to_flush;  /* connections with output to write this turn */
     pl_server_state *server;
     pl_proxy_worker *proxy;
     pl_metrics_shard *metrics;
@@ -126,9 +129,12 @@ struct pl_conn {
     SSL *ssl;
     BIO *rbio, *wbio;
     int tls_ready;
-    /* Output: `out` fills while `inflight` is being written. */
-    pl_outbuf out, inflight;
+    /* Output: `out` fills while `inflight` is being written; with TLS,
+     * `plain` collects plaintext that is encrypted once per flush. */
+    pl_outbuf out, inflight, plain;
     int writing;
+    int flush_queued;   /* on w->to_flush */
+    pl_conn *flush_next;
     /* Bytes received but not consumed by the protocol yet (paused). */
     char *pending;
     size_t pending_len;
@@ -150,8 +156,14 @@ void pl__access_log(pl_worker *w, const pl_stream *s);
 void pl__conn_accept(pl_listener *l);
 /** Queues plaintext for the peer (through TLS when active). */
 int pl__conn_write(pl_conn *c, const void *data, size_t len);
-/** Starts writing what was queued. */
+/**
+ * Asks for what was queued to be written. The write happens once per loop
+ * iteration, after every I/O callback ran, so that responses completed in
+ * the same turn share one system call (and, with TLS, larger records).
+ */
 void pl__conn_flush(pl_conn *c);
+/** Writes the output of every connection that asked (the worker's check). */
+void pl__conn_flush_queued(pl_worker *w);
 /** Bytes queued and not yet handed to the kernel. */
 size_t pl__conn_queued(const pl_conn *c);
 void pl__conn_close(pl_conn *c);
@@ -208,9 +220,28 @@ void pl__h2_send_head(pl_conn *c, pl_stream *s);
 void pl__h2_resp_data(pl_conn *c, pl_stream *s);
 void pl__h2_req_consumed(pl_conn *c, pl_stream *s, size_t n);
 void pl__h2_on_written(pl_conn *c);
+/** Serializes pending frames into the connection's output (flush time). */
+void pl__h2_produce(pl_conn *c);
 void pl__h2_abort(pl_conn *c, pl_stream *s);
 void pl__h2_drain(pl_conn *c);
 void pl__h2_timeout(pl_conn *c);
+
+/* ---- h2_mem.c ---- */
+#define PL_H2_MEM_BLOCKS 4
+typedef struct pl_h2_block {
+    void *ptr;
+    size_t len;  /* mapped bytes */
+    size_t size; /* bytes asked for */
+} pl_h2_block;
+/* The allocator state of one nghttp2 session (see h2_mem.c). */
+typedef struct pl_h2_mem {
+    pl_h2_block blocks[PL_H2_MEM_BLOCKS];
+    void *scratch;  /* the outbound frame buffer */
+    int creating;   /* inside nghttp2_session_server_new3() */
+} pl_h2_mem;
+void pl__h2_mem_init(pl_h2_mem *m, nghttp2_mem *out);
+/** Gives the frame buffer's pages back (all output was produced). */
+void pl__h2_mem_release_idle(pl_h2_mem *m);
 
 /* ---- admin.c ---- */
 void pl__admin_handle(pl_stream *s);

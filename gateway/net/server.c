@@ -132,6 +132,29 @@ static void on_connection(uv_stream_t *server, int status)
     pl__conn_accept(l);
 }
 
+/*
+ * SO_REUSEPORT lets any process of the same user bind the port too, and
+ * the kernel would then split connections between the two servers. Before
+ * the first worker binds, a plain bind checks that nobody holds the port.
+ */
+static int port_taken(const struct sockaddr_storage *ss)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    int taken;
+
+    if (fd < 0)
+        return 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (ss->ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    taken = bind(fd, (const struct sockaddr *)ss,
+                 ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                           : sizeof(struct sockaddr_in)) != 0 &&
+            errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
 static int listener_open(pl_worker *w, pl_listener *l, const char *address,
                          int reuseport)
 {
@@ -140,6 +163,11 @@ static int listener_open(pl_worker *w, pl_listener *l, const char *address,
 
     if (pl_net_parse_address(address, &ss) != 0)
         return PL_EINVAL;
+    if (reuseport && w->id == 0 && port_taken(&ss)) {
+        pl_log_error("cannot listen on %s: the address is in use by another "
+                     "process", address);
+        return PL_ESYS;
+    }
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
@@ -207,6 +235,8 @@ static void worker_stop(pl_worker *w)
     uv_close((uv_handle_t *)&w->wake, NULL);
     uv_close((uv_handle_t *)&w->drain_timer, NULL);
     uv_close((uv_handle_t *)&w->flush, NULL);
+    uv_close((uv_handle_t *)&w->output, NULL);
+    uv_close((uv_handle_t *)&w->output_soon, NULL);
     pl_proxy_worker_close(w->proxy);
     w->proxy = NULL;
 }
@@ -320,6 +350,11 @@ static int worker_init(pl_server *s, pl_worker *w, unsigned id)
     w->flush.data = w;
     uv_prepare_start(&w->flush, on_prepare);
     uv_unref((uv_handle_t *)&w->flush);
+    uv_check_init(&w->loop, &w->output);
+    w->output.data = w;
+    uv_unref((uv_handle_t *)&w->output);
+    uv_idle_init(&w->loop, &w->output_soon);
+    uv_unref((uv_handle_t *)&w->output_soon);
     w->readbuf = malloc(PL_READ_CHUNK);
     if (w->readbuf == NULL)
         return PL_ENOMEM;

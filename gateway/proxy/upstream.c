@@ -36,6 +36,10 @@ struct pl_upstream_xfer {
     pl_proxy_worker *pw;
     pl_stream *s;     /* NULL once the client side let go */
     CURL *easy;
+    /* The request headers for curl: lines and list nodes in one block. */
+    char *hdr_mem;
+    size_t hdr_len, hdr_cap;
+    unsigned hdr_count;
     struct curl_slist *hdrs;
     const pl_route_handler *handler;
     pl_handler_call call;
@@ -113,7 +117,7 @@ static void xfer_closed(uv_handle_t *h)
 {
     pl_upstream_xfer *x = container_of((uv_timer_t *)h, pl_upstream_xfer, timer);
 
-    curl_slist_free_all(x->hdrs);
+    free(x->hdr_mem);
     free(x);
 }
 
@@ -501,17 +505,102 @@ static void on_timeout(uv_timer_t *t)
 
 /* ---- starting a transfer ---- */
 
+/*
+ * Appends "Name: value" to the request's header lines. An empty value is
+ * written "Name;" (curl's way to send it), a removal "Name:". The lines
+ * are linked into a curl_slist only once complete (header_list()): one
+ * allocation per request instead of two per header.
+ */
+enum { HDR_VALUE, HDR_REMOVE };
+
+static int hdr_put(pl_upstream_xfer *x, const char *name, size_t nlen,
+                   const char *value, size_t vlen, int kind)
+{
+    size_t need = nlen + 2 + vlen + 1;
+
+    if (x->hdr_len + need > x->hdr_cap) {
+        size_t cap = x->hdr_cap ? x->hdr_cap : 1024;
+        while (cap < x->hdr_len + need)
+            cap *= 2;
+        char *n = realloc(x->hdr_mem, cap);
+        if (n == NULL)
+            return PL_ENOMEM;
+        x->hdr_mem = n;
+        x->hdr_cap = cap;
+    }
+    char *p = x->hdr_mem + x->hdr_len;
+    memcpy(p, name, nlen);
+    p += nlen;
+    if (kind == HDR_REMOVE) {
+        *p++ = ':';
+    } else if (vlen == 0) {
+        *p++ = ';';
+    } else {
+        *p++ = ':';
+        *p++ = ' ';
+        memcpy(p, value, vlen);
+        p += vlen;
+    }
+    *p++ = '\0';
+    x->hdr_len = (size_t)(p - x->hdr_mem);
+    x->hdr_count++;
+    return 0;
+}
+
 static int add_header(pl_upstream_xfer *x, const char *name, const char *value)
 {
-    char line[8192];
-    struct curl_slist *l;
+    return hdr_put(x, name, strlen(name), value, strlen(value), HDR_VALUE);
+}
 
-    snprintf(line, sizeof(line), "%s: %s", name, value);
-    l = curl_slist_append(x->hdrs, line);
-    if (l == NULL)
+/* Links the header lines into a curl_slist placed after them. */
+static int header_list(pl_upstream_xfer *x)
+{
+    size_t align = _Alignof(struct curl_slist);
+    size_t at = (x->hdr_len + align - 1) / align * align;
+    size_t need = at + x->hdr_count * sizeof(struct curl_slist);
+    char *n = realloc(x->hdr_mem, need);
+
+    if (n == NULL)
         return PL_ENOMEM;
-    x->hdrs = l;
+    x->hdr_mem = n;
+    x->hdr_cap = need;
+    struct curl_slist *nodes = (struct curl_slist *)(void *)(n + at);
+    char *line = n;
+    for (unsigned i = 0; i < x->hdr_count; i++) {
+        nodes[i].data = line;
+        nodes[i].next = i + 1 < x->hdr_count ? &nodes[i + 1] : NULL;
+        line += strlen(line) + 1;
+    }
+    x->hdrs = x->hdr_count > 0 ? nodes : NULL;
     return 0;
+}
+
+/* "a, b" (or just "b" without `a`) */
+static int add_joined(pl_upstream_xfer *x, const char *name, const char *a,
+                      const char *b)
+{
+    char buf[1024];
+    size_t alen = a ? strlen(a) : 0, blen = strlen(b);
+
+    if (alen + 2 + blen > sizeof(buf)) {
+        char *big = malloc(alen + 2 + blen);
+        if (big == NULL)
+            return PL_ENOMEM;
+        memcpy(big, a, alen);
+        memcpy(big + alen, ", ", 2);
+        memcpy(big + alen + 2, b, blen);
+        int rc = hdr_put(x, name, strlen(name), big, alen + 2 + blen, HDR_VALUE);
+        free(big);
+        return rc;
+    }
+    size_t len = 0;
+    if (a != NULL) {
+        memcpy(buf, a, alen);
+        memcpy(buf + alen, ", ", 2);
+        len = alen + 2;
+    }
+    memcpy(buf + len, b, blen);
+    return hdr_put(x, name, strlen(name), buf, len + blen, HDR_VALUE);
 }
 
 /* Is `name` listed in the request's Connection header? */
@@ -534,7 +623,6 @@ static int build_headers(pl_upstream_xfer *x, pl_stream *s)
 {
     const char *conn = pl_stream_header(s, "connection");
     const char *xff = NULL, *via = NULL;
-    char buf[1024];
     int has_accept = 0;
 
     for (size_t i = 0; i < s->nheaders; i++) {
@@ -559,38 +647,29 @@ static int build_headers(pl_upstream_xfer *x, pl_stream *s)
         }
         if (strcasecmp(h->name, "accept") == 0)
             has_accept = 1;
-        if (h->value_len == 0) {
-            /* "Name;" is curl's way to send a header with an empty value. */
-            snprintf(buf, sizeof(buf), "%s;", h->name);
-            struct curl_slist *l = curl_slist_append(x->hdrs, buf);
-            if (l == NULL)
-                return PL_ENOMEM;
-            x->hdrs = l;
-            continue;
-        }
-        if (add_header(x, h->name, h->value) != 0)
+        if (hdr_put(x, h->name, h->name_len, h->value, h->value_len,
+                    HDR_VALUE) != 0)
             return PL_ENOMEM;
     }
     if (s->authority != NULL && add_header(x, "Host", s->authority) != 0)
         return PL_ENOMEM;
-    snprintf(buf, sizeof(buf), "%s%s%s", xff ? xff : "", xff ? ", " : "",
-             s->client_ip ? s->client_ip : "unknown");
-    if (add_header(x, "X-Forwarded-For", buf) != 0 ||
+    if (add_joined(x, "X-Forwarded-For", xff,
+                   s->client_ip ? s->client_ip : "unknown") != 0 ||
         add_header(x, "X-Forwarded-Proto", s->scheme) != 0 ||
         (s->authority && add_header(x, "X-Forwarded-Host", s->authority) != 0) ||
         add_header(x, "X-Request-Id", s->request_id) != 0)
         return PL_ENOMEM;
-    snprintf(buf, sizeof(buf), "%s%s%s", via ? via : "", via ? ", " : "",
-             s->proto == PL_PROTO_HTTP1 ? (s->http_minor ? "1.1 parley" : "1.0 parley")
-                                        : "2 parley");
-    if (add_header(x, "Via", buf) != 0)
+    if (add_joined(x, "Via", via,
+                   s->proto == PL_PROTO_HTTP1
+                       ? (s->http_minor ? "1.1 parley" : "1.0 parley")
+                       : "2 parley") != 0)
         return PL_ENOMEM;
     /* Keep curl from adding headers the client did not send. */
-    if (!has_accept && add_header(x, "Accept", "") != 0)
+    if (!has_accept && hdr_put(x, "Accept", 6, "", 0, HDR_REMOVE) != 0)
         return PL_ENOMEM;
-    if (add_header(x, "Expect", "") != 0)
+    if (hdr_put(x, "Expect", 6, "", 0, HDR_REMOVE) != 0)
         return PL_ENOMEM;
-    return 0;
+    return header_list(x);
 }
 
 static int setup_easy(pl_upstream_xfer *x, pl_stream *s)
@@ -607,6 +686,8 @@ static int setup_easy(pl_upstream_xfer *x, pl_stream *s)
         return PL_ENOMEM;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* No proxy: also spares curl its proxy environment lookups per request. */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);

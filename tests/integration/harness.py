@@ -38,6 +38,10 @@ def write_temp(text, suffix=".yaml"):
     return path
 
 
+# What Parley logs when another process holds a listen address.
+PORT_IN_USE = "in use by another process"
+
+
 def free_port():
     """A loopback TCP port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -174,14 +178,38 @@ class Gateway(Server):
                     .replace("{admin}", str(self.admin))
         self.config_text = text
         self.config_path = write_temp(text)
+        self.env = env
         super().__init__(self.config_path, env=env)
         self.base = f"http://127.0.0.1:{self.port}"
         self.admin_base = f"http://127.0.0.1:{self.admin}"
 
     def start(self):
-        self.wait_ready()
+        # free_port() races with other tests: a port can be taken between
+        # the check and the bind. Parley refuses a port another process
+        # holds; pick new ports then.
+        for attempt in range(3):
+            try:
+                self.wait_ready()
+                break
+            except AssertionError:
+                if attempt == 2 or not any(PORT_IN_USE in l for l in self.seen):
+                    raise
+                self.wait_exit()
+                self._respawn()
         wait_for_port(self.port)
         return self
+
+    def _respawn(self):
+        old_port, old_admin = self.port, self.admin
+        self.port, self.admin = free_port(), free_port()
+        self.config_text = self.config_text \
+            .replace(f"127.0.0.1:{old_port}\n", f"127.0.0.1:{self.port}\n") \
+            .replace(f"127.0.0.1:{old_admin}\n", f"127.0.0.1:{self.admin}\n")
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(self.config_text)
+        Server.__init__(self, self.config_path, env=self.env)
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.admin_base = f"http://127.0.0.1:{self.admin}"
 
     def rewrite(self, body, backend=None):
         text = self.config_text.split("admin:\n")[0] + \

@@ -9,8 +9,8 @@ import subprocess
 import time
 import unittest
 
-from harness import (SOURCE_ROOT, Backend, Gateway, Server, curl, free_port,
-                     http_get, metric, wait_for_port, WAIT_SECONDS)
+from harness import (PORT_IN_USE, SOURCE_ROOT, Backend, Gateway, Server, curl, free_port,
+                     http_get, metric, wait_for_port, write_temp, WAIT_SECONDS)
 
 EXAMPLE = os.path.join(SOURCE_ROOT, "docs", "examples", "passthrough.yaml")
 
@@ -30,21 +30,42 @@ class Lifecycle(unittest.TestCase):
         self.addCleanup(self.backend.stop)
 
     def test_passthrough_example_runs_as_is(self):
-        port, admin = free_port(), free_port()
-        s = Server(EXAMPLE, env={"PARLEY_LISTEN": f"127.0.0.1:{port}",
-                                 "PARLEY_ADMIN": f"127.0.0.1:{admin}",
-                                 "PARLEY_UPSTREAM": self.backend.url,
-                                 "PARLEY_WORKERS": "1"})
-        self.addCleanup(s.stop)
-        s.wait_ready()
+        for attempt in range(3):  # free_port() can race with other tests
+            port, admin = free_port(), free_port()
+            s = Server(EXAMPLE, env={"PARLEY_LISTEN": f"127.0.0.1:{port}",
+                                     "PARLEY_ADMIN": f"127.0.0.1:{admin}",
+                                     "PARLEY_UPSTREAM": self.backend.url,
+                                     "PARLEY_WORKERS": "1"})
+            self.addCleanup(s.stop)
+            try:
+                s.wait_ready()
+                break
+            except AssertionError:
+                if attempt == 2 or not any(PORT_IN_USE in l for l in s.seen):
+                    raise
         wait_for_port(port)
         r = curl("-w", "\n%{http_code}", f"http://127.0.0.1:{port}/echo/example")
         body, _, code = r.stdout.rpartition(b"\n")
-        self.assertEqual(code, b"200")
+        self.assertEqual(code, b"200", f"curl exit {r.returncode}: {r.stderr!r}")
         self.assertEqual(json.loads(body)["path"], "/echo/example")
         self.assertEqual(http_get(f"http://127.0.0.1:{admin}/readyz")[0], 200)
         s.signal(signal.SIGTERM)
         self.assertEqual(s.wait_exit(), 0)
+
+    def test_port_held_by_another_process_is_refused(self):
+        # SO_REUSEPORT would let a second server share the port silently.
+        gw = Gateway("routes:\n  - upstream: {backend}\n",
+                     backend=self.backend).start()
+        self.addCleanup(gw.stop)
+        text = gw.config_text.replace(f"127.0.0.1:{gw.admin}\n",
+                                      f"127.0.0.1:{free_port()}\n")
+        path = write_temp(text)
+        self.addCleanup(os.unlink, path)
+        second = Server(path)
+        self.addCleanup(second.stop)
+        self.assertNotEqual(second.wait_exit(), 0)
+        self.assertTrue(any(PORT_IN_USE in l for l in second.seen), second.seen)
+        self.assertEqual(http_get(gw.admin_base + "/readyz")[0], 200)
 
     def in_flight(self, gw):
         return (metric(gw.admin_base, "parley_requests_in_flight") or 0) >= 1
