@@ -4,6 +4,7 @@
  * them, the prior from hints is added, and a softmax gives confidences.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,7 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
     snprintf(path, sizeof path, "%s/%s", locales_dir, WORDS_DIR);
     if ((rc = pl__varieties_load(path, &d->words, err)) < 0)
         goto fail;
+    pl__words_bind(d->words, &d->model);
     *out = d;
     return 0;
 fail:
@@ -98,8 +100,26 @@ size_t pl_detect_model_size(const pl_detector *d)
     return d ? d->model.size : 0;
 }
 
+/* ASCII is most of the text in Latin-script chat; it needs no ICU lookups. */
+static bool is_ascii_letter(UChar32 c)
+{
+    return (uint32_t)((c | 0x20) - 'a') < 26;
+}
+
+static bool is_letter(UChar32 c)
+{
+    return c < 0x80 ? is_ascii_letter(c) : u_isalpha(c);
+}
+
+static UChar32 to_lower(UChar32 c)
+{
+    return c < 0x80 ? (is_ascii_letter(c) ? (c | 0x20) : c) : u_tolower(c);
+}
+
 static UScriptCode script_of(UChar32 c)
 {
+    if (c < 0x80)
+        return is_ascii_letter(c) ? USCRIPT_LATIN : USCRIPT_COMMON;
     UErrorCode st = U_ZERO_ERROR;
     UScriptCode sc = uscript_getScript(c, &st);
     return U_FAILURE(st) ? USCRIPT_UNKNOWN : sc;
@@ -118,6 +138,8 @@ static bool compatible(UScriptCode s, UScriptCode main)
 
 static bool is_mark(UChar32 c)
 {
+    if (c < 0x300) /* below the first combining mark */
+        return false;
     int8_t t = u_charType(c);
     return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
 }
@@ -141,7 +163,7 @@ static void survey_text(const char *s, size_t len, survey *sv)
     memset(sv, 0, sizeof *sv);
     while (i < len) {
         UChar32 c = pl_text_next_cp(s, len, &i);
-        if (u_isalpha(c)) {
+        if (is_letter(c)) {
             UScriptCode sc = script_of(c);
             size_t k;
             for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
@@ -189,11 +211,14 @@ static UScriptCode main_script(const survey *sv, size_t *letters)
 static size_t pick_candidates(const pl__model *m, UScriptCode sc, bool *cand)
 {
     const char *name = uscript_getShortName(sc);
+    char key[4] = {0};
     size_t n = 0;
+    if (name)
+        memcpy(key, name, strnlen(name, sizeof key));
     for (uint32_t l = 0; l < m->nlangs; l++) {
         cand[l] = false;
         for (int k = 0; k < PL__MODEL_SCRIPTS && name; k++) {
-            if (strncmp(m->langs[l].scripts[k], name, 4) == 0 &&
+            if (memcmp(m->langs[l].scripts[k], key, 4) == 0 &&
                 m->langs[l].permille[k] >= CANDIDATE_PERMILLE) {
                 cand[l] = true;
                 n++;
@@ -207,62 +232,93 @@ static size_t pick_candidates(const pl__model *m, UScriptCode sc, bool *cand)
 /* Candidates this far behind the best are dropped (posterior below e^-30). */
 #define PRUNE_MARGIN 30.0
 
+/*
+ * Positions are scored in batches: first every n-gram of every position in
+ * the batch is hashed and its directory slot prefetched, then its records
+ * are prefetched, then the positions are scored. The lookups are cache
+ * misses in a 20 MB table; batching lets dozens of them overlap instead of
+ * waiting for each in turn.
+ */
+#define BATCH 16
+
+typedef struct batch_pos {
+    uint64_t hash[PL__NGRAM_MAX + 1];
+    const uint8_t *rec[PL__NGRAM_MAX + 1];
+    const uint8_t *end[PL__NGRAM_MAX + 1];
+    int nmax;
+} batch_pos;
+
 typedef struct scorer {
     const pl__model *m;
     bool *cand;
     uint8_t active[PL__LANG_MAX];
     size_t nactive;
     double *score;
-    uint32_t stamp[PL__LANG_MAX];
-    uint32_t pos;
-    /* The last PL__NGRAM_MAX characters of the current word, UTF-8. */
-    uint8_t ring[PL__NGRAM_MAX][4];
-    uint8_t ringlen[PL__NGRAM_MAX];
+    /* Per language: the value of the current position so far, and the value
+     * of a character it never saw (ln P(unseen) - LN_BACKOFF, see score_position). */
+    double val[PL__LANG_MAX + 1];
+    double unseen[PL__LANG_MAX + 1];
+    /* The last PL__NGRAM_MAX characters of the current word. */
+    uint32_t ring[PL__NGRAM_MAX];
     size_t wordlen;
+    batch_pos batch[BATCH];
+    size_t nbatch;
 } scorer;
 
-/* Scores the character just pushed against every candidate. */
-static void score_position(scorer *sc)
+/* Hashes the n-grams ending at the character just pushed and queues them. */
+static void queue_position(scorer *sc)
+{
+    batch_pos *bp = &sc->batch[sc->nbatch++];
+    uint64_t h = PL__NGRAM_SEED;
+    bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
+    for (int n = 1; n <= bp->nmax; n++) {
+        h = pl__ngram_step(h, sc->ring[(sc->wordlen - (size_t)n) % PL__NGRAM_MAX]);
+        bp->hash[n] = pl__ngram_mix(h);
+        pl__model_prefetch(sc->m, bp->hash[n]);
+    }
+}
+
+/*
+ * Scores one queued position against every active candidate. Orders are
+ * visited from 1 up and each posting overwrites its language's value, so a
+ * language ends with its longest known context: the backoff result without
+ * a branch per posting (most postings belong to languages still in the race,
+ * and a data-dependent branch on each was the main cost).
+ */
+static void score_position(scorer *sc, const batch_pos *bp)
 {
     const pl__model *m = sc->m;
-    int nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
-    uint8_t buf[PL__NGRAM_MAX * 4];
-    uint32_t stamp = ++sc->pos;
-    size_t pending = sc->nactive;
+    int nmax = bp->nmax;
+    double *val = sc->val;
 
-    /* Hash every order first and prefetch their buckets: the lookups are
-     * cache misses, and this lets them overlap. */
-    uint64_t hash[PL__NGRAM_MAX + 1];
     for (int n = 1; n <= nmax; n++) {
-        size_t bl = 0;
-        for (int k = n - 1; k >= 0; k--) {
-            size_t slot = (sc->wordlen - 1 - (size_t)k) % PL__NGRAM_MAX;
-            memcpy(buf + bl, sc->ring[slot], sc->ringlen[slot]);
-            bl += sc->ringlen[slot];
-        }
-        hash[n] = pl__ngram_hash(buf, bl);
-        pl__model_prefetch(m, hash[n]);
-    }
-    for (int n = nmax; n >= 1 && pending > 0; n--) {
         const pl__posting *p;
-        size_t cnt = pl__model_lookup(m, hash[n], &p);
-        for (size_t i = 0; i < cnt; i++) {
-            uint8_t l = p[i].lang;
-            if (!sc->cand[l] || sc->stamp[l] == stamp)
-                continue;
-            int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
-            sc->score[l] += -(double)p[i].q * m->qstep + (top - n) * LN_BACKOFF;
-            sc->stamp[l] = stamp;
-            pending--;
+        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+        double pen = -n * LN_BACKOFF;
+        for (size_t i = 0; i < cnt; i++)
+            val[p[i].lang] = pen + m->qval[p[i].q];
+    }
+    for (size_t k = 0; k < sc->nactive; k++) {
+        uint8_t l = sc->active[k];
+        int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
+        sc->score[l] += val[l] + top * LN_BACKOFF;
+        val[l] = sc->unseen[l];
+    }
+}
+
+/* Looks up and scores every queued position. */
+static void flush_batch(scorer *sc)
+{
+    for (size_t j = 0; j < sc->nbatch; j++) {
+        batch_pos *bp = &sc->batch[j];
+        for (int n = 1; n <= bp->nmax; n++) {
+            bp->rec[n] = pl__model_bucket(sc->m, bp->hash[n], &bp->end[n]);
+            __builtin_prefetch(bp->rec[n]);
         }
     }
-    for (size_t k = 0; k < sc->nactive && pending > 0; k++) {
-        uint8_t l = sc->active[k];
-        if (sc->stamp[l] == stamp)
-            continue;
-        int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
-        sc->score[l] += -(double)m->langs[l].floor_q * m->qstep + (top - 1) * LN_BACKOFF;
-    }
+    for (size_t j = 0; j < sc->nbatch; j++)
+        score_position(sc, &sc->batch[j]);
+    sc->nbatch = 0;
 }
 
 /* Drops the candidates that can no longer win; long texts get cheap fast. */
@@ -287,42 +343,28 @@ static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
 {
     size_t i = 0;
     sc->wordlen = 0;
-    for (uint32_t l = 0; l < sc->m->nlangs; l++)
+    for (uint32_t l = 0; l < sc->m->nlangs; l++) {
         if (sc->cand[l])
             sc->active[sc->nactive++] = (uint8_t)l;
+        sc->unseen[l] = (-(double)sc->m->langs[l].floor_q * sc->m->qstep - LN_BACKOFF);
+        sc->val[l] = sc->unseen[l];
+    }
     while (i < len) {
         UChar32 c = pl_text_next_cp(s, len, &i);
-        if (u_isalpha(c)) {
+        if (is_letter(c)) {
             if (!compatible(script_of(c), main)) {
                 sc->wordlen = 0;
                 continue;
             }
-            UChar32 lc = u_tolower(c);
-            size_t slot = sc->wordlen % PL__NGRAM_MAX;
-            uint8_t *o = sc->ring[slot];
-            if (lc < 0x80) {
-                o[0] = (uint8_t)lc;
-                sc->ringlen[slot] = 1;
-            } else if (lc < 0x800) {
-                o[0] = (uint8_t)(0xC0 | (lc >> 6));
-                o[1] = (uint8_t)(0x80 | (lc & 0x3F));
-                sc->ringlen[slot] = 2;
-            } else if (lc < 0x10000) {
-                o[0] = (uint8_t)(0xE0 | (lc >> 12));
-                o[1] = (uint8_t)(0x80 | ((lc >> 6) & 0x3F));
-                o[2] = (uint8_t)(0x80 | (lc & 0x3F));
-                sc->ringlen[slot] = 3;
-            } else {
-                o[0] = (uint8_t)(0xF0 | (lc >> 18));
-                o[1] = (uint8_t)(0x80 | ((lc >> 12) & 0x3F));
-                o[2] = (uint8_t)(0x80 | ((lc >> 6) & 0x3F));
-                o[3] = (uint8_t)(0x80 | (lc & 0x3F));
-                sc->ringlen[slot] = 4;
-            }
+            UChar32 lc = to_lower(c);
+            sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
             sc->wordlen++;
-            score_position(sc);
+            queue_position(sc);
+            if (sc->nbatch == BATCH)
+                flush_batch(sc);
         } else if (!is_mark(c)) {
             /* The model's n-grams never span words; marks are left out of them. */
+            flush_batch(sc);
             if (sc->wordlen > 0 && sc->nactive > 1)
                 prune(sc);
             /* One candidate left: the rest of the text cannot change the answer. */
@@ -331,6 +373,7 @@ static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
             sc->wordlen = 0;
         }
     }
+    flush_batch(sc);
 }
 
 typedef struct ranked {
@@ -394,11 +437,11 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     if (ncand == 0)
         goto done;
 
-    scorer *sc = calloc(1, sizeof *sc);
-    if (sc == NULL) {
-        rc = pl_error_set(err, PL_ENOMEM, "out of memory");
-        goto fail;
-    }
+    /* On the stack: no allocation per message. Only the part before the
+     * batch needs clearing. */
+    scorer scr, *sc = &scr;
+    memset(sc, 0, offsetof(scorer, batch));
+    sc->nbatch = 0;
     memset(score, 0, sizeof score);
     sc->m = m;
     sc->cand = cand;
@@ -407,9 +450,8 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
         score_text(sc, text, len, main);
         /* Function words settle the pairs the n-grams leave close; by now
          * pruning has usually removed one of a pair, which saves the work. */
-        pl__words_apply(d->words, m, text, len, cand, score, LL_TEMPERATURE);
+        pl__words_apply(d->words, text, len, cand, score, LL_TEMPERATURE);
     }
-    free(sc);
     for (uint32_t l = 0; l < m->nlangs; l++)
         score[l] /= LL_TEMPERATURE;
     pl__prior_apply(m, hints, nhints, score);
@@ -446,8 +488,6 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     if (strcmp(out->language, "zh") == 0 && out->variety[0] && strcmp(out->variety, "yue") != 0)
         snprintf(out->script, sizeof out->script, "%s", out->variety + 3);
 done:
-    rc = 0;
-fail:
     free(nfc);
-    return rc;
+    return 0;
 }

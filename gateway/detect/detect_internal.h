@@ -36,20 +36,37 @@ typedef struct pl__model {
     uint32_t bits;
     uint32_t nentries;
     float qstep;
+    double qval[256];        /* -q * qstep for each quantized value q */
     const pl__lang_row *langs;
-    const uint32_t *dir;     /* (1 << bits) + 1 entry indexes */
-    const uint32_t *entries; /* pairs: fingerprint, first posting */
-    const pl__posting *postings;
+    const uint32_t *dir;     /* (1 << bits) + 1 byte offsets into records */
+    const uint8_t *records;  /* fingerprint, count, postings; see model.c */
 } pl__model;
+
+/* Bytes before a record's postings: u32 fingerprint, u8 count. */
+#define PL__RECORD_HEAD 5
 
 int pl__model_open(const char *path, pl__model *m, pl_error *err);
 void pl__model_close(pl__model *m);
 
-/* Hash of an n-gram's UTF-8 bytes; the build tool computes the same one. */
-uint64_t pl__ngram_hash(const uint8_t *s, size_t len);
+/*
+ * n-gram hash, the same as the build tool's: FNV-1a over the code points
+ * from the last back to the first (PL__NGRAM_SEED, then pl__ngram_step per
+ * code point), finished by pl__ngram_mix. Going backwards lets the n-grams
+ * ending at one character share the work.
+ */
+#define PL__NGRAM_SEED 0xCBF29CE484222325ull
+uint64_t pl__ngram_step(uint64_t h, uint32_t cp);
+uint64_t pl__ngram_mix(uint64_t h);
 
-/* Starts loading the memory a lookup of `h` will touch. */
+/* Starts loading the directory slot a lookup of `h` reads first. */
 void pl__model_prefetch(const pl__model *m, uint64_t h);
+
+/* The records of the bucket of `h`, [return value, *end). */
+const uint8_t *pl__model_bucket(const pl__model *m, uint64_t h, const uint8_t **end);
+
+/* Postings of `h` among the records [rec, end); returns their number. */
+size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint64_t h,
+                      const pl__posting **out);
 
 /* Postings of the n-gram with hash `h`; returns their number (0: unseen). */
 size_t pl__model_lookup(const pl__model *m, uint64_t h, const pl__posting **out);
@@ -71,8 +88,11 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
  * (locales/words/<a>-<b>.txt) to the scores of candidate languages that the
  * n-gram model confuses.
  */
-void pl__words_apply(const pl__varieties *w, const pl__model *m, const char *text,
-                     size_t len, const bool *cand, double *score, double scale);
+void pl__words_apply(const pl__varieties *w, const char *text, size_t len,
+                     const bool *cand, double *score, double scale);
+
+/* Resolves the language names of the function-word files against the model, once. */
+void pl__words_bind(pl__varieties *w, const pl__model *m);
 
 /*
  * Adds ln(prior) for each of the model's languages to `logp` (nlangs

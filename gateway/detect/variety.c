@@ -53,6 +53,7 @@ typedef struct vfile {
     size_t nmarkers;
     char_set sets[MAX_VARIETIES];
     int nsets;
+    int model_lang[MAX_VARIETIES]; /* words files: model index of each name, or -1 */
 } vfile;
 
 struct pl__varieties {
@@ -543,8 +544,21 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
     out->variety_from_hint = text_score[best] <= 0.0;
 }
 
-void pl__words_apply(const pl__varieties *w, const pl__model *m, const char *text,
-                     size_t len, const bool *cand, double *score, double scale)
+void pl__words_bind(pl__varieties *w, const pl__model *m)
+{
+    for (size_t i = 0; w && i < w->nfiles; i++) {
+        vfile *f = &w->files[i];
+        for (int k = 0; k < f->nvar; k++) {
+            f->model_lang[k] = -1;
+            for (uint32_t l = 0; l < m->nlangs; l++)
+                if (strcmp(m->langs[l].code, f->names[k]) == 0)
+                    f->model_lang[k] = (int)l;
+        }
+    }
+}
+
+void pl__words_apply(const pl__varieties *w, const char *text, size_t len,
+                     const bool *cand, double *score, double scale)
 {
     char norm[NORM_MAX];
     int normalized = 0;
@@ -554,10 +568,8 @@ void pl__words_apply(const pl__varieties *w, const pl__model *m, const char *tex
         int lang[MAX_VARIETIES];
         int any = 0;
         for (int k = 0; k < f->nvar; k++) {
-            lang[k] = -1;
-            for (uint32_t l = 0; l < m->nlangs; l++)
-                if (strcmp(m->langs[l].code, f->names[k]) == 0 && cand[l])
-                    lang[k] = (int)l;
+            int l = f->model_lang[k];
+            lang[k] = l >= 0 && cand[l] ? l : -1;
             any += lang[k] >= 0;
         }
         /* Only when at least two of the file's languages are still in the race. */
