@@ -36,6 +36,8 @@
 /* Scripts counted per message; more distinct scripts than this are ignored. */
 #define MAX_SCRIPTS_SEEN 8
 
+static void index_scripts(pl_detector *d);
+
 const char *pl_detect_default_dir(void)
 {
     const char *env = getenv("PARLEY_LOCALES_DIR");
@@ -68,6 +70,9 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
     if ((rc = pl__varieties_load(path, &d->words, err)) < 0)
         goto fail;
     pl__words_bind(d->words, &d->model);
+    index_scripts(d);
+    for (uint32_t l = 0; l < d->model.nlangs; l++)
+        d->unseen[l] = -(double)d->model.langs[l].floor_q * d->model.qstep - LN_BACKOFF;
     *out = d;
     return 0;
 fail:
@@ -125,6 +130,26 @@ static UScriptCode script_of(UChar32 c)
     return U_FAILURE(st) ? USCRIPT_UNKNOWN : sc;
 }
 
+/* Next code point of text already validated as UTF-8. */
+static UChar32 next_cp(const char *s, size_t *i)
+{
+    const uint8_t *u = (const uint8_t *)s + *i;
+    if (u[0] < 0x80) {
+        *i += 1;
+        return u[0];
+    }
+    if (u[0] < 0xE0) {
+        *i += 2;
+        return ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
+    }
+    if (u[0] < 0xF0) {
+        *i += 3;
+        return ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    }
+    *i += 4;
+    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
+}
+
 static bool is_japanese_script(UScriptCode s)
 {
     return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA;
@@ -162,7 +187,7 @@ static void survey_text(const char *s, size_t len, survey *sv)
     bool prev_letter = false;
     memset(sv, 0, sizeof *sv);
     while (i < len) {
-        UChar32 c = pl_text_next_cp(s, len, &i);
+        UChar32 c = next_cp(s, &i);
         if (is_letter(c)) {
             UScriptCode sc = script_of(c);
             size_t k;
@@ -207,26 +232,52 @@ static UScriptCode main_script(const survey *sv, size_t *letters)
     return best;
 }
 
-/* Marks the languages whose training text is mostly in `sc`. */
-static size_t pick_candidates(const pl__model *m, UScriptCode sc, bool *cand)
+/*
+ * Per script of the model, the languages with at least CANDIDATE_PERMILLE of
+ * their training letters in it; computed once at open.
+ */
+static void index_scripts(pl_detector *d)
 {
-    const char *name = uscript_getShortName(sc);
-    char key[4] = {0};
-    size_t n = 0;
-    if (name)
-        memcpy(key, name, strnlen(name, sizeof key));
+    const pl__model *m = &d->model;
+    d->nscripts = 0;
     for (uint32_t l = 0; l < m->nlangs; l++) {
-        cand[l] = false;
-        for (int k = 0; k < PL__MODEL_SCRIPTS && name; k++) {
-            if (memcmp(m->langs[l].scripts[k], key, 4) == 0 &&
-                m->langs[l].permille[k] >= CANDIDATE_PERMILLE) {
-                cand[l] = true;
-                n++;
-                break;
+        for (int k = 0; k < PL__MODEL_SCRIPTS; k++) {
+            const char *key = m->langs[l].scripts[k];
+            if (key[0] == '\0' || m->langs[l].permille[k] < CANDIDATE_PERMILLE)
+                continue;
+            size_t j;
+            for (j = 0; j < d->nscripts && memcmp(d->scripts[j].key, key, 4) != 0; j++)
+                ;
+            if (j == d->nscripts) {
+                if (d->nscripts == PL__SCRIPTS_MAX)
+                    continue;
+                memset(&d->scripts[j], 0, sizeof d->scripts[j]);
+                memcpy(d->scripts[j].key, key, 4);
+                d->nscripts++;
+            }
+            if (!d->scripts[j].cand[l]) {
+                d->scripts[j].cand[l] = true;
+                d->scripts[j].n++;
             }
         }
     }
-    return n;
+}
+
+/* Marks the languages whose training text is mostly in `sc`. */
+static size_t pick_candidates(const pl_detector *d, UScriptCode sc, bool *cand)
+{
+    const char *name = uscript_getShortName(sc);
+    char key[4] = {0};
+    if (name)
+        memcpy(key, name, strnlen(name, sizeof key));
+    for (size_t j = 0; name && j < d->nscripts; j++) {
+        if (memcmp(d->scripts[j].key, key, 4) == 0) {
+            memcpy(cand, d->scripts[j].cand, sizeof d->scripts[j].cand);
+            return d->scripts[j].n;
+        }
+    }
+    memset(cand, 0, PL__LANG_MAX * sizeof *cand);
+    return 0;
 }
 
 /* Candidates this far behind the best are dropped (posterior below e^-30). */
@@ -257,7 +308,7 @@ typedef struct scorer {
     /* Per language: the value of the current position so far, and the value
      * of a character it never saw (ln P(unseen) - LN_BACKOFF, see score_position). */
     double val[PL__LANG_MAX + 1];
-    double unseen[PL__LANG_MAX + 1];
+    const double *unseen;
     /* The last PL__NGRAM_MAX characters of the current word. */
     uint32_t ring[PL__NGRAM_MAX];
     size_t wordlen;
@@ -344,13 +395,13 @@ static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
     size_t i = 0;
     sc->wordlen = 0;
     for (uint32_t l = 0; l < sc->m->nlangs; l++) {
-        if (sc->cand[l])
+        if (sc->cand[l]) {
             sc->active[sc->nactive++] = (uint8_t)l;
-        sc->unseen[l] = (-(double)sc->m->langs[l].floor_q * sc->m->qstep - LN_BACKOFF);
-        sc->val[l] = sc->unseen[l];
+            sc->val[l] = sc->unseen[l];
+        }
     }
     while (i < len) {
-        UChar32 c = pl_text_next_cp(s, len, &i);
+        UChar32 c = next_cp(s, &i);
         if (is_letter(c)) {
             if (!compatible(script_of(c), main)) {
                 sc->wordlen = 0;
@@ -433,7 +484,7 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     const pl__model *m = &d->model;
     bool cand[PL__LANG_MAX];
     double score[PL__LANG_MAX];
-    size_t ncand = pick_candidates(m, main, cand);
+    size_t ncand = pick_candidates(d, main, cand);
     if (ncand == 0)
         goto done;
 
@@ -444,6 +495,7 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     sc->nbatch = 0;
     memset(score, 0, sizeof score);
     sc->m = m;
+    sc->unseen = d->unseen;
     sc->cand = cand;
     sc->score = score;
     if (ncand > 1) {

@@ -105,8 +105,20 @@ void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
 /* Language part of a locale ("es-MX" -> "es", "zh_Hant" -> "zh", "yue" -> "zh"). */
 void pl__locale_language(const char *locale, char *out, size_t size);
 
+#define PL__SCRIPTS_MAX 32
+
+typedef struct pl__script_cands {
+    char key[4]; /* ISO 15924 */
+    size_t n;
+    bool cand[PL__LANG_MAX];
+} pl__script_cands;
+
 struct pl_detector {
     pl__model model;
+    pl__script_cands scripts[PL__SCRIPTS_MAX];
+    size_t nscripts;
+    /* ln P(unseen character) per language, less the backoff step (see detect.c). */
+    double unseen[PL__LANG_MAX];
     pl__varieties *varieties;
     pl__varieties *words;
 };
