@@ -411,8 +411,14 @@ static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
             sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
             sc->wordlen++;
             queue_position(sc);
-            if (sc->nbatch == BATCH)
+            if (sc->nbatch == BATCH) {
+                /* Long runs without spaces (Chinese, Japanese): prune inside them too. */
                 flush_batch(sc);
+                if (sc->nactive > 1)
+                    prune(sc);
+                if (sc->nactive == 1)
+                    return;
+            }
         } else if (!is_mark(c)) {
             /* The model's n-grams never span words; marks are left out of them. */
             flush_batch(sc);
@@ -432,11 +438,6 @@ typedef struct ranked {
     double p;
 } ranked;
 
-static int by_p_desc(const void *a, const void *b)
-{
-    double x = ((const ranked *)a)->p, y = ((const ranked *)b)->p;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
 
 static void set_script(pl_detect_result *out, UScriptCode sc, const survey *sv)
 {
@@ -508,9 +509,10 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
         score[l] /= LL_TEMPERATURE;
     pl__prior_apply(m, hints, nhints, score);
 
-    /* Softmax over the candidates. */
-    ranked r[PL__LANG_MAX];
-    size_t nr = 0;
+    /* Softmax over the candidates; only the best few are kept, in order
+     * (ties keep the model's language order). */
+    ranked top[1 + PL_DETECT_MAX_ALT] = {{0, 0.0}};
+    size_t ntop = 0;
     double best = -INFINITY, sum = 0.0;
     for (uint32_t l = 0; l < m->nlangs; l++)
         if (cand[l] && score[l] > best)
@@ -518,23 +520,25 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     for (uint32_t l = 0; l < m->nlangs; l++) {
         if (!cand[l])
             continue;
-        r[nr].lang = l;
-        r[nr].p = exp(score[l] - best);
-        sum += r[nr].p;
-        nr++;
+        double p = exp(score[l] - best);
+        sum += p;
+        if (ntop == sizeof top / sizeof top[0] && p <= top[ntop - 1].p)
+            continue;
+        size_t k = ntop < sizeof top / sizeof top[0] ? ntop++ : ntop - 1;
+        for (; k > 0 && top[k - 1].p < p; k--)
+            top[k] = top[k - 1];
+        top[k].lang = l;
+        top[k].p = p;
     }
-    for (size_t k = 0; k < nr; k++)
-        r[k].p /= sum;
-    qsort(r, nr, sizeof r[0], by_p_desc);
 
-    snprintf(out->language, sizeof out->language, "%s", m->langs[r[0].lang].code);
-    out->confidence = r[0].p;
-    for (size_t k = 1; k < nr && out->nalt < PL_DETECT_MAX_ALT; k++) {
-        if (r[k].p < 0.001)
+    snprintf(out->language, sizeof out->language, "%s", m->langs[top[0].lang].code);
+    out->confidence = top[0].p / sum;
+    for (size_t k = 1; k < ntop && out->nalt < PL_DETECT_MAX_ALT; k++) {
+        if (top[k].p / sum < 0.001)
             break;
         pl_detect_alt *a = &out->alt[out->nalt++];
-        snprintf(a->language, sizeof a->language, "%s", m->langs[r[k].lang].code);
-        a->confidence = r[k].p;
+        snprintf(a->language, sizeof a->language, "%s", m->langs[top[k].lang].code);
+        a->confidence = top[k].p / sum;
     }
     pl__varieties_decide(d->varieties, out->language, text, len, hints, nhints, out);
     if (strcmp(out->language, "zh") == 0 && out->variety[0] && strcmp(out->variety, "yue") != 0)
