@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "parley/detect.h"
 
@@ -52,24 +53,63 @@ void pl__model_close(pl__model *m);
  * n-gram hash, the same as the build tool's: FNV-1a over the code points
  * from the last back to the first (PL__NGRAM_SEED, then pl__ngram_step per
  * code point), finished by pl__ngram_mix. Going backwards lets the n-grams
- * ending at one character share the work.
+ * ending at one character share the work. These and the lookup helpers
+ * below are inline: they run several times per letter.
  */
 #define PL__NGRAM_SEED 0xCBF29CE484222325ull
-uint64_t pl__ngram_step(uint64_t h, uint32_t cp);
-uint64_t pl__ngram_mix(uint64_t h);
+
+static inline uint64_t pl__ngram_step(uint64_t h, uint32_t cp)
+{
+    return (h ^ cp) * 0x100000001B3ull;
+}
+
+static inline uint64_t pl__ngram_mix(uint64_t h)
+{
+    /* splitmix64's finalizer spreads the bits the directory uses. */
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 31;
+    return h;
+}
+
+static inline uint32_t pl__model_slot(const pl__model *m, uint64_t h)
+{
+    return m->bits ? (uint32_t)(h >> (64 - m->bits)) : 0;
+}
 
 /* Starts loading the directory slot a lookup of `h` reads first. */
-void pl__model_prefetch(const pl__model *m, uint64_t h);
+static inline void pl__model_prefetch(const pl__model *m, uint64_t h)
+{
+    __builtin_prefetch(&m->dir[pl__model_slot(m, h)]);
+}
 
 /* The records of the bucket of `h`, [return value, *end). */
-const uint8_t *pl__model_bucket(const pl__model *m, uint64_t h, const uint8_t **end);
+static inline const uint8_t *pl__model_bucket(const pl__model *m, uint64_t h,
+                                              const uint8_t **end)
+{
+    uint32_t b = pl__model_slot(m, h);
+    *end = m->records + m->dir[b + 1];
+    return m->records + m->dir[b];
+}
 
 /* Postings of `h` among the records [rec, end); returns their number. */
-size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint64_t h,
-                      const pl__posting **out);
-
-/* Postings of the n-gram with hash `h`; returns their number (0: unseen). */
-size_t pl__model_lookup(const pl__model *m, uint64_t h, const pl__posting **out);
+static inline size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint64_t h,
+                                    const pl__posting **out)
+{
+    uint32_t fp = (uint32_t)h;
+    while (rec < end) {
+        uint32_t v;
+        memcpy(&v, rec, sizeof v);
+        if (v == fp) {
+            *out = (const pl__posting *)(rec + PL__RECORD_HEAD);
+            return rec[4];
+        }
+        rec += PL__RECORD_HEAD + 2 * (size_t)rec[4];
+    }
+    return 0;
+}
 
 /* Variety marker tables for every language that has a file. */
 typedef struct pl__varieties pl__varieties;

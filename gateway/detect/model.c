@@ -28,22 +28,6 @@
 #define HEADER_SIZE 64
 #define BITS_MAX 28
 
-uint64_t pl__ngram_step(uint64_t h, uint32_t cp)
-{
-    return (h ^ cp) * 0x100000001B3ull;
-}
-
-uint64_t pl__ngram_mix(uint64_t h)
-{
-    /* splitmix64's finalizer spreads the bits the directory uses. */
-    h ^= h >> 30;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 27;
-    h *= 0x94D049BB133111EBull;
-    h ^= h >> 31;
-    return h;
-}
-
 static uint32_t rd32(const uint8_t *p)
 {
     uint32_t v;
@@ -156,38 +140,4 @@ void pl__model_close(pl__model *m)
     if (m->base)
         munmap((void *)m->base, m->size);
     memset(m, 0, sizeof *m);
-}
-
-void pl__model_prefetch(const pl__model *m, uint64_t h)
-{
-    __builtin_prefetch(&m->dir[m->bits ? (uint32_t)(h >> (64 - m->bits)) : 0]);
-}
-
-const uint8_t *pl__model_bucket(const pl__model *m, uint64_t h, const uint8_t **end)
-{
-    uint32_t b = m->bits ? (uint32_t)(h >> (64 - m->bits)) : 0;
-    *end = m->records + m->dir[b + 1];
-    return m->records + m->dir[b];
-}
-
-size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint64_t h,
-                      const pl__posting **out)
-{
-    uint32_t fp = (uint32_t)h;
-    while (rec < end) {
-        uint32_t v;
-        memcpy(&v, rec, sizeof v);
-        if (v == fp) {
-            *out = (const pl__posting *)(rec + PL__RECORD_HEAD);
-            return rec[4];
-        }
-        rec += PL__RECORD_HEAD + 2 * (size_t)rec[4];
-    }
-    return 0;
-}
-
-size_t pl__model_lookup(const pl__model *m, uint64_t h, const pl__posting **out)
-{
-    const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
-    return pl__model_find(rec, end, h, out);
 }
