@@ -4,6 +4,7 @@
  * them, the prior from hints is added, and a softmax gives confidences.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@
 #define CANDIDATE_PERMILLE 50
 /* Scripts counted per message; more distinct scripts than this are ignored. */
 #define MAX_SCRIPTS_SEEN 8
+
+static void index_scripts(pl_detector *d);
 
 const char *pl_detect_default_dir(void)
 {
@@ -66,6 +69,10 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
     snprintf(path, sizeof path, "%s/%s", locales_dir, WORDS_DIR);
     if ((rc = pl__varieties_load(path, &d->words, err)) < 0)
         goto fail;
+    pl__words_bind(d->words, &d->model);
+    index_scripts(d);
+    for (uint32_t l = 0; l < d->model.nlangs; l++)
+        d->unseen[l] = -(double)d->model.langs[l].floor_q * d->model.qstep - LN_BACKOFF;
     *out = d;
     return 0;
 fail:
@@ -98,11 +105,49 @@ size_t pl_detect_model_size(const pl_detector *d)
     return d ? d->model.size : 0;
 }
 
+/* ASCII is most of the text in Latin-script chat; it needs no ICU lookups. */
+static bool is_ascii_letter(UChar32 c)
+{
+    return (uint32_t)((c | 0x20) - 'a') < 26;
+}
+
+static bool is_letter(UChar32 c)
+{
+    return c < 0x80 ? is_ascii_letter(c) : u_isalpha(c);
+}
+
+static UChar32 to_lower(UChar32 c)
+{
+    return c < 0x80 ? (is_ascii_letter(c) ? (c | 0x20) : c) : u_tolower(c);
+}
+
 static UScriptCode script_of(UChar32 c)
 {
+    if (c < 0x80)
+        return is_ascii_letter(c) ? USCRIPT_LATIN : USCRIPT_COMMON;
     UErrorCode st = U_ZERO_ERROR;
     UScriptCode sc = uscript_getScript(c, &st);
     return U_FAILURE(st) ? USCRIPT_UNKNOWN : sc;
+}
+
+/* Next code point of text already validated as UTF-8. */
+static UChar32 next_cp(const char *s, size_t *i)
+{
+    const uint8_t *u = (const uint8_t *)s + *i;
+    if (u[0] < 0x80) {
+        *i += 1;
+        return u[0];
+    }
+    if (u[0] < 0xE0) {
+        *i += 2;
+        return ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
+    }
+    if (u[0] < 0xF0) {
+        *i += 3;
+        return ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    }
+    *i += 4;
+    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
 }
 
 static bool is_japanese_script(UScriptCode s)
@@ -118,6 +163,8 @@ static bool compatible(UScriptCode s, UScriptCode main)
 
 static bool is_mark(UChar32 c)
 {
+    if (c < 0x300) /* below the first combining mark */
+        return false;
     int8_t t = u_charType(c);
     return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
 }
@@ -140,8 +187,8 @@ static void survey_text(const char *s, size_t len, survey *sv)
     bool prev_letter = false;
     memset(sv, 0, sizeof *sv);
     while (i < len) {
-        UChar32 c = pl_text_next_cp(s, len, &i);
-        if (u_isalpha(c)) {
+        UChar32 c = next_cp(s, &i);
+        if (is_letter(c)) {
             UScriptCode sc = script_of(c);
             size_t k;
             for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
@@ -185,27 +232,72 @@ static UScriptCode main_script(const survey *sv, size_t *letters)
     return best;
 }
 
-/* Marks the languages whose training text is mostly in `sc`. */
-static size_t pick_candidates(const pl__model *m, UScriptCode sc, bool *cand)
+/*
+ * Per script of the model, the languages with at least CANDIDATE_PERMILLE of
+ * their training letters in it; computed once at open.
+ */
+static void index_scripts(pl_detector *d)
 {
-    const char *name = uscript_getShortName(sc);
-    size_t n = 0;
+    const pl__model *m = &d->model;
+    d->nscripts = 0;
     for (uint32_t l = 0; l < m->nlangs; l++) {
-        cand[l] = false;
-        for (int k = 0; k < PL__MODEL_SCRIPTS && name; k++) {
-            if (strncmp(m->langs[l].scripts[k], name, 4) == 0 &&
-                m->langs[l].permille[k] >= CANDIDATE_PERMILLE) {
-                cand[l] = true;
-                n++;
-                break;
+        for (int k = 0; k < PL__MODEL_SCRIPTS; k++) {
+            const char *key = m->langs[l].scripts[k];
+            if (key[0] == '\0' || m->langs[l].permille[k] < CANDIDATE_PERMILLE)
+                continue;
+            size_t j;
+            for (j = 0; j < d->nscripts && memcmp(d->scripts[j].key, key, 4) != 0; j++)
+                ;
+            if (j == d->nscripts) {
+                if (d->nscripts == PL__SCRIPTS_MAX)
+                    continue;
+                memset(&d->scripts[j], 0, sizeof d->scripts[j]);
+                memcpy(d->scripts[j].key, key, 4);
+                d->nscripts++;
+            }
+            if (!d->scripts[j].cand[l]) {
+                d->scripts[j].cand[l] = true;
+                d->scripts[j].n++;
             }
         }
     }
-    return n;
+}
+
+/* Marks the languages whose training text is mostly in `sc`. */
+static size_t pick_candidates(const pl_detector *d, UScriptCode sc, bool *cand)
+{
+    const char *name = uscript_getShortName(sc);
+    char key[4] = {0};
+    if (name)
+        memcpy(key, name, strnlen(name, sizeof key));
+    for (size_t j = 0; name && j < d->nscripts; j++) {
+        if (memcmp(d->scripts[j].key, key, 4) == 0) {
+            memcpy(cand, d->scripts[j].cand, sizeof d->scripts[j].cand);
+            return d->scripts[j].n;
+        }
+    }
+    memset(cand, 0, PL__LANG_MAX * sizeof *cand);
+    return 0;
 }
 
 /* Candidates this far behind the best are dropped (posterior below e^-30). */
 #define PRUNE_MARGIN 30.0
+
+/*
+ * Positions are scored in batches: first every n-gram of every position in
+ * the batch is hashed and its directory slot prefetched, then its records
+ * are prefetched, then the positions are scored. The lookups are cache
+ * misses in a 20 MB table; batching lets dozens of them overlap instead of
+ * waiting for each in turn.
+ */
+#define BATCH 16
+
+typedef struct batch_pos {
+    uint64_t hash[PL__NGRAM_MAX + 1];
+    const uint8_t *rec[PL__NGRAM_MAX + 1];
+    const uint8_t *end[PL__NGRAM_MAX + 1];
+    int nmax;
+} batch_pos;
 
 typedef struct scorer {
     const pl__model *m;
@@ -213,56 +305,71 @@ typedef struct scorer {
     uint8_t active[PL__LANG_MAX];
     size_t nactive;
     double *score;
-    uint32_t stamp[PL__LANG_MAX];
-    uint32_t pos;
-    /* The last PL__NGRAM_MAX characters of the current word, UTF-8. */
-    uint8_t ring[PL__NGRAM_MAX][4];
-    uint8_t ringlen[PL__NGRAM_MAX];
+    /* Per language: the value of the current position so far, and the value
+     * of a character it never saw (ln P(unseen) - LN_BACKOFF, see score_position). */
+    double val[PL__LANG_MAX + 1];
+    const double *unseen;
+    /* The last PL__NGRAM_MAX characters of the current word. */
+    uint32_t ring[PL__NGRAM_MAX];
     size_t wordlen;
+    batch_pos batch[BATCH];
+    size_t nbatch;
 } scorer;
 
-/* Scores the character just pushed against every candidate. */
-static void score_position(scorer *sc)
+/* Hashes the n-grams ending at the character just pushed and queues them. */
+static void queue_position(scorer *sc)
+{
+    batch_pos *bp = &sc->batch[sc->nbatch++];
+    uint64_t h = PL__NGRAM_SEED;
+    bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
+    for (int n = 1; n <= bp->nmax; n++) {
+        h = pl__ngram_step(h, sc->ring[(sc->wordlen - (size_t)n) % PL__NGRAM_MAX]);
+        bp->hash[n] = pl__ngram_mix(h);
+        pl__model_prefetch(sc->m, bp->hash[n]);
+    }
+}
+
+/*
+ * Scores one queued position against every active candidate. Orders are
+ * visited from 1 up and each posting overwrites its language's value, so a
+ * language ends with its longest known context: the backoff result without
+ * a branch per posting (most postings belong to languages still in the race,
+ * and a data-dependent branch on each was the main cost).
+ */
+static void score_position(scorer *sc, const batch_pos *bp)
 {
     const pl__model *m = sc->m;
-    int nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
-    uint8_t buf[PL__NGRAM_MAX * 4];
-    uint32_t stamp = ++sc->pos;
-    size_t pending = sc->nactive;
+    int nmax = bp->nmax;
+    double *val = sc->val;
 
-    /* Hash every order first and prefetch their buckets: the lookups are
-     * cache misses, and this lets them overlap. */
-    uint64_t hash[PL__NGRAM_MAX + 1];
     for (int n = 1; n <= nmax; n++) {
-        size_t bl = 0;
-        for (int k = n - 1; k >= 0; k--) {
-            size_t slot = (sc->wordlen - 1 - (size_t)k) % PL__NGRAM_MAX;
-            memcpy(buf + bl, sc->ring[slot], sc->ringlen[slot]);
-            bl += sc->ringlen[slot];
-        }
-        hash[n] = pl__ngram_hash(buf, bl);
-        pl__model_prefetch(m, hash[n]);
-    }
-    for (int n = nmax; n >= 1 && pending > 0; n--) {
         const pl__posting *p;
-        size_t cnt = pl__model_lookup(m, hash[n], &p);
-        for (size_t i = 0; i < cnt; i++) {
-            uint8_t l = p[i].lang;
-            if (!sc->cand[l] || sc->stamp[l] == stamp)
-                continue;
-            int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
-            sc->score[l] += -(double)p[i].q * m->qstep + (top - n) * LN_BACKOFF;
-            sc->stamp[l] = stamp;
-            pending--;
+        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+        double pen = -n * LN_BACKOFF;
+        for (size_t i = 0; i < cnt; i++)
+            val[p[i].lang] = pen + m->qval[p[i].q];
+    }
+    for (size_t k = 0; k < sc->nactive; k++) {
+        uint8_t l = sc->active[k];
+        int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
+        sc->score[l] += val[l] + top * LN_BACKOFF;
+        val[l] = sc->unseen[l];
+    }
+}
+
+/* Looks up and scores every queued position. */
+static void flush_batch(scorer *sc)
+{
+    for (size_t j = 0; j < sc->nbatch; j++) {
+        batch_pos *bp = &sc->batch[j];
+        for (int n = 1; n <= bp->nmax; n++) {
+            bp->rec[n] = pl__model_bucket(sc->m, bp->hash[n], &bp->end[n]);
+            __builtin_prefetch(bp->rec[n]);
         }
     }
-    for (size_t k = 0; k < sc->nactive && pending > 0; k++) {
-        uint8_t l = sc->active[k];
-        if (sc->stamp[l] == stamp)
-            continue;
-        int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
-        sc->score[l] += -(double)m->langs[l].floor_q * m->qstep + (top - 1) * LN_BACKOFF;
-    }
+    for (size_t j = 0; j < sc->nbatch; j++)
+        score_position(sc, &sc->batch[j]);
+    sc->nbatch = 0;
 }
 
 /* Drops the candidates that can no longer win; long texts get cheap fast. */
@@ -287,42 +394,34 @@ static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
 {
     size_t i = 0;
     sc->wordlen = 0;
-    for (uint32_t l = 0; l < sc->m->nlangs; l++)
-        if (sc->cand[l])
+    for (uint32_t l = 0; l < sc->m->nlangs; l++) {
+        if (sc->cand[l]) {
             sc->active[sc->nactive++] = (uint8_t)l;
+            sc->val[l] = sc->unseen[l];
+        }
+    }
     while (i < len) {
-        UChar32 c = pl_text_next_cp(s, len, &i);
-        if (u_isalpha(c)) {
+        UChar32 c = next_cp(s, &i);
+        if (is_letter(c)) {
             if (!compatible(script_of(c), main)) {
                 sc->wordlen = 0;
                 continue;
             }
-            UChar32 lc = u_tolower(c);
-            size_t slot = sc->wordlen % PL__NGRAM_MAX;
-            uint8_t *o = sc->ring[slot];
-            if (lc < 0x80) {
-                o[0] = (uint8_t)lc;
-                sc->ringlen[slot] = 1;
-            } else if (lc < 0x800) {
-                o[0] = (uint8_t)(0xC0 | (lc >> 6));
-                o[1] = (uint8_t)(0x80 | (lc & 0x3F));
-                sc->ringlen[slot] = 2;
-            } else if (lc < 0x10000) {
-                o[0] = (uint8_t)(0xE0 | (lc >> 12));
-                o[1] = (uint8_t)(0x80 | ((lc >> 6) & 0x3F));
-                o[2] = (uint8_t)(0x80 | (lc & 0x3F));
-                sc->ringlen[slot] = 3;
-            } else {
-                o[0] = (uint8_t)(0xF0 | (lc >> 18));
-                o[1] = (uint8_t)(0x80 | ((lc >> 12) & 0x3F));
-                o[2] = (uint8_t)(0x80 | ((lc >> 6) & 0x3F));
-                o[3] = (uint8_t)(0x80 | (lc & 0x3F));
-                sc->ringlen[slot] = 4;
-            }
+            UChar32 lc = to_lower(c);
+            sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
             sc->wordlen++;
-            score_position(sc);
+            queue_position(sc);
+            if (sc->nbatch == BATCH) {
+                /* Long runs without spaces (Chinese, Japanese): prune inside them too. */
+                flush_batch(sc);
+                if (sc->nactive > 1)
+                    prune(sc);
+                if (sc->nactive == 1)
+                    return;
+            }
         } else if (!is_mark(c)) {
             /* The model's n-grams never span words; marks are left out of them. */
+            flush_batch(sc);
             if (sc->wordlen > 0 && sc->nactive > 1)
                 prune(sc);
             /* One candidate left: the rest of the text cannot change the answer. */
@@ -331,6 +430,7 @@ static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
             sc->wordlen = 0;
         }
     }
+    flush_batch(sc);
 }
 
 typedef struct ranked {
@@ -338,11 +438,6 @@ typedef struct ranked {
     double p;
 } ranked;
 
-static int by_p_desc(const void *a, const void *b)
-{
-    double x = ((const ranked *)a)->p, y = ((const ranked *)b)->p;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
 
 static void set_script(pl_detect_result *out, UScriptCode sc, const survey *sv)
 {
@@ -390,33 +485,34 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     const pl__model *m = &d->model;
     bool cand[PL__LANG_MAX];
     double score[PL__LANG_MAX];
-    size_t ncand = pick_candidates(m, main, cand);
+    size_t ncand = pick_candidates(d, main, cand);
     if (ncand == 0)
         goto done;
 
-    scorer *sc = calloc(1, sizeof *sc);
-    if (sc == NULL) {
-        rc = pl_error_set(err, PL_ENOMEM, "out of memory");
-        goto fail;
-    }
+    /* On the stack: no allocation per message. Only the part before the
+     * batch needs clearing. */
+    scorer scr, *sc = &scr;
+    memset(sc, 0, offsetof(scorer, batch));
+    sc->nbatch = 0;
     memset(score, 0, sizeof score);
     sc->m = m;
+    sc->unseen = d->unseen;
     sc->cand = cand;
     sc->score = score;
     if (ncand > 1) {
         score_text(sc, text, len, main);
         /* Function words settle the pairs the n-grams leave close; by now
          * pruning has usually removed one of a pair, which saves the work. */
-        pl__words_apply(d->words, m, text, len, cand, score, LL_TEMPERATURE);
+        pl__words_apply(d->words, text, len, cand, score, LL_TEMPERATURE);
     }
-    free(sc);
     for (uint32_t l = 0; l < m->nlangs; l++)
         score[l] /= LL_TEMPERATURE;
     pl__prior_apply(m, hints, nhints, score);
 
-    /* Softmax over the candidates. */
-    ranked r[PL__LANG_MAX];
-    size_t nr = 0;
+    /* Softmax over the candidates; only the best few are kept, in order
+     * (ties keep the model's language order). */
+    ranked top[1 + PL_DETECT_MAX_ALT] = {{0, 0.0}};
+    size_t ntop = 0;
     double best = -INFINITY, sum = 0.0;
     for (uint32_t l = 0; l < m->nlangs; l++)
         if (cand[l] && score[l] > best)
@@ -424,30 +520,30 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     for (uint32_t l = 0; l < m->nlangs; l++) {
         if (!cand[l])
             continue;
-        r[nr].lang = l;
-        r[nr].p = exp(score[l] - best);
-        sum += r[nr].p;
-        nr++;
+        double p = exp(score[l] - best);
+        sum += p;
+        if (ntop == sizeof top / sizeof top[0] && p <= top[ntop - 1].p)
+            continue;
+        size_t k = ntop < sizeof top / sizeof top[0] ? ntop++ : ntop - 1;
+        for (; k > 0 && top[k - 1].p < p; k--)
+            top[k] = top[k - 1];
+        top[k].lang = l;
+        top[k].p = p;
     }
-    for (size_t k = 0; k < nr; k++)
-        r[k].p /= sum;
-    qsort(r, nr, sizeof r[0], by_p_desc);
 
-    snprintf(out->language, sizeof out->language, "%s", m->langs[r[0].lang].code);
-    out->confidence = r[0].p;
-    for (size_t k = 1; k < nr && out->nalt < PL_DETECT_MAX_ALT; k++) {
-        if (r[k].p < 0.001)
+    snprintf(out->language, sizeof out->language, "%s", m->langs[top[0].lang].code);
+    out->confidence = top[0].p / sum;
+    for (size_t k = 1; k < ntop && out->nalt < PL_DETECT_MAX_ALT; k++) {
+        if (top[k].p / sum < 0.001)
             break;
         pl_detect_alt *a = &out->alt[out->nalt++];
-        snprintf(a->language, sizeof a->language, "%s", m->langs[r[k].lang].code);
-        a->confidence = r[k].p;
+        snprintf(a->language, sizeof a->language, "%s", m->langs[top[k].lang].code);
+        a->confidence = top[k].p / sum;
     }
     pl__varieties_decide(d->varieties, out->language, text, len, hints, nhints, out);
     if (strcmp(out->language, "zh") == 0 && out->variety[0] && strcmp(out->variety, "yue") != 0)
         snprintf(out->script, sizeof out->script, "%s", out->variety + 3);
 done:
-    rc = 0;
-fail:
     free(nfc);
-    return rc;
+    return 0;
 }

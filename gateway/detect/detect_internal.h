@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "parley/detect.h"
 
@@ -36,23 +37,79 @@ typedef struct pl__model {
     uint32_t bits;
     uint32_t nentries;
     float qstep;
+    double qval[256];        /* -q * qstep for each quantized value q */
     const pl__lang_row *langs;
-    const uint32_t *dir;     /* (1 << bits) + 1 entry indexes */
-    const uint32_t *entries; /* pairs: fingerprint, first posting */
-    const pl__posting *postings;
+    const uint32_t *dir;     /* (1 << bits) + 1 byte offsets into records */
+    const uint8_t *records;  /* fingerprint, count, postings; see model.c */
 } pl__model;
+
+/* Bytes before a record's postings: u32 fingerprint, u8 count. */
+#define PL__RECORD_HEAD 5
 
 int pl__model_open(const char *path, pl__model *m, pl_error *err);
 void pl__model_close(pl__model *m);
 
-/* Hash of an n-gram's UTF-8 bytes; the build tool computes the same one. */
-uint64_t pl__ngram_hash(const uint8_t *s, size_t len);
+/*
+ * n-gram hash, the same as the build tool's: FNV-1a over the code points
+ * from the last back to the first (PL__NGRAM_SEED, then pl__ngram_step per
+ * code point), finished by pl__ngram_mix. Going backwards lets the n-grams
+ * ending at one character share the work. These and the lookup helpers
+ * below are inline: they run several times per letter.
+ */
+#define PL__NGRAM_SEED 0xCBF29CE484222325ull
 
-/* Starts loading the memory a lookup of `h` will touch. */
-void pl__model_prefetch(const pl__model *m, uint64_t h);
+static inline uint64_t pl__ngram_step(uint64_t h, uint32_t cp)
+{
+    return (h ^ cp) * 0x100000001B3ull;
+}
 
-/* Postings of the n-gram with hash `h`; returns their number (0: unseen). */
-size_t pl__model_lookup(const pl__model *m, uint64_t h, const pl__posting **out);
+static inline uint64_t pl__ngram_mix(uint64_t h)
+{
+    /* splitmix64's finalizer spreads the bits the directory uses. */
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBull;
+    h ^= h >> 31;
+    return h;
+}
+
+static inline uint32_t pl__model_slot(const pl__model *m, uint64_t h)
+{
+    return m->bits ? (uint32_t)(h >> (64 - m->bits)) : 0;
+}
+
+/* Starts loading the directory slot a lookup of `h` reads first. */
+static inline void pl__model_prefetch(const pl__model *m, uint64_t h)
+{
+    __builtin_prefetch(&m->dir[pl__model_slot(m, h)]);
+}
+
+/* The records of the bucket of `h`, [return value, *end). */
+static inline const uint8_t *pl__model_bucket(const pl__model *m, uint64_t h,
+                                              const uint8_t **end)
+{
+    uint32_t b = pl__model_slot(m, h);
+    *end = m->records + m->dir[b + 1];
+    return m->records + m->dir[b];
+}
+
+/* Postings of `h` among the records [rec, end); returns their number. */
+static inline size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint64_t h,
+                                    const pl__posting **out)
+{
+    uint32_t fp = (uint32_t)h;
+    while (rec < end) {
+        uint32_t v;
+        memcpy(&v, rec, sizeof v);
+        if (v == fp) {
+            *out = (const pl__posting *)(rec + PL__RECORD_HEAD);
+            return rec[4];
+        }
+        rec += PL__RECORD_HEAD + 2 * (size_t)rec[4];
+    }
+    return 0;
+}
 
 /* Variety marker tables for every language that has a file. */
 typedef struct pl__varieties pl__varieties;
@@ -71,8 +128,11 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
  * (locales/words/<a>-<b>.txt) to the scores of candidate languages that the
  * n-gram model confuses.
  */
-void pl__words_apply(const pl__varieties *w, const pl__model *m, const char *text,
-                     size_t len, const bool *cand, double *score, double scale);
+void pl__words_apply(const pl__varieties *w, const char *text, size_t len,
+                     const bool *cand, double *score, double scale);
+
+/* Resolves the language names of the function-word files against the model, once. */
+void pl__words_bind(pl__varieties *w, const pl__model *m);
 
 /*
  * Adds ln(prior) for each of the model's languages to `logp` (nlangs
@@ -85,8 +145,20 @@ void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
 /* Language part of a locale ("es-MX" -> "es", "zh_Hant" -> "zh", "yue" -> "zh"). */
 void pl__locale_language(const char *locale, char *out, size_t size);
 
+#define PL__SCRIPTS_MAX 32
+
+typedef struct pl__script_cands {
+    char key[4]; /* ISO 15924 */
+    size_t n;
+    bool cand[PL__LANG_MAX];
+} pl__script_cands;
+
 struct pl_detector {
     pl__model model;
+    pl__script_cands scripts[PL__SCRIPTS_MAX];
+    size_t nscripts;
+    /* ln P(unseen character) per language, less the backoff step (see detect.c). */
+    double unseen[PL__LANG_MAX];
     pl__varieties *varieties;
     pl__varieties *words;
 };

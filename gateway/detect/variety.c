@@ -53,6 +53,7 @@ typedef struct vfile {
     size_t nmarkers;
     char_set sets[MAX_VARIETIES];
     int nsets;
+    int model_lang[MAX_VARIETIES]; /* words files: model index of each name, or -1 */
 } vfile;
 
 struct pl__varieties {
@@ -99,6 +100,40 @@ static size_t put_utf8(char *o, UChar32 c)
     o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
     o[3] = (char)(0x80 | (c & 0x3F));
     return 4;
+}
+
+/*
+ * Which byte pairs occur in a normalized text, hashed into 4096 bits. A
+ * marker needs every one of its byte pairs present before strstr() runs;
+ * most markers of a list fail that test, which makes matching a few hundred
+ * markers against a short message cheap.
+ */
+typedef struct pair_set {
+    uint64_t bits[64];
+} pair_set;
+
+static unsigned pair_hash(const char *p)
+{
+    return (((unsigned char)p[0] * 31u) ^ ((unsigned char)p[1] * 0x9E5u)) & 4095u;
+}
+
+static void pair_set_build(pair_set *ps, const char *norm, size_t n)
+{
+    memset(ps, 0, sizeof *ps);
+    for (size_t i = 0; i + 1 < n; i++) {
+        unsigned h = pair_hash(norm + i);
+        ps->bits[h >> 6] |= 1ull << (h & 63);
+    }
+}
+
+static bool contains(const pair_set *ps, const char *norm, const char *needle)
+{
+    for (const char *p = needle; p[0] && p[1]; p++) {
+        unsigned h = pair_hash(p);
+        if (!(ps->bits[h >> 6] & (1ull << (h & 63))))
+            return false;
+    }
+    return strstr(norm, needle) != NULL;
 }
 
 /*
@@ -480,9 +515,10 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
             f = &v->files[i];
     if (f == NULL || f->nvar == 0)
         return;
-    normalize_words(text, len, norm, sizeof norm);
+    pair_set ps;
+    pair_set_build(&ps, norm, normalize_words(text, len, norm, sizeof norm));
     for (size_t i = 0; i < f->nmarkers; i++)
-        if (strstr(norm, f->markers[i].needle))
+        if (contains(&ps, norm, f->markers[i].needle))
             text_score[f->markers[i].variety] += f->markers[i].weight;
     for (int k = 0; k < f->nsets; k++) {
         size_t i = 0;
@@ -543,10 +579,24 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
     out->variety_from_hint = text_score[best] <= 0.0;
 }
 
-void pl__words_apply(const pl__varieties *w, const pl__model *m, const char *text,
-                     size_t len, const bool *cand, double *score, double scale)
+void pl__words_bind(pl__varieties *w, const pl__model *m)
+{
+    for (size_t i = 0; w && i < w->nfiles; i++) {
+        vfile *f = &w->files[i];
+        for (int k = 0; k < f->nvar; k++) {
+            f->model_lang[k] = -1;
+            for (uint32_t l = 0; l < m->nlangs; l++)
+                if (strcmp(m->langs[l].code, f->names[k]) == 0)
+                    f->model_lang[k] = (int)l;
+        }
+    }
+}
+
+void pl__words_apply(const pl__varieties *w, const char *text, size_t len,
+                     const bool *cand, double *score, double scale)
 {
     char norm[NORM_MAX];
+    pair_set ps;
     int normalized = 0;
 
     for (size_t i = 0; w && i < w->nfiles; i++) {
@@ -554,22 +604,20 @@ void pl__words_apply(const pl__varieties *w, const pl__model *m, const char *tex
         int lang[MAX_VARIETIES];
         int any = 0;
         for (int k = 0; k < f->nvar; k++) {
-            lang[k] = -1;
-            for (uint32_t l = 0; l < m->nlangs; l++)
-                if (strcmp(m->langs[l].code, f->names[k]) == 0 && cand[l])
-                    lang[k] = (int)l;
+            int l = f->model_lang[k];
+            lang[k] = l >= 0 && cand[l] ? l : -1;
             any += lang[k] >= 0;
         }
         /* Only when at least two of the file's languages are still in the race. */
         if (any < 2)
             continue;
         if (!normalized) {
-            normalize_words(text, len, norm, sizeof norm);
+            pair_set_build(&ps, norm, normalize_words(text, len, norm, sizeof norm));
             normalized = 1;
         }
         for (size_t k = 0; k < f->nmarkers; k++) {
             int l = lang[f->markers[k].variety];
-            if (l >= 0 && strstr(norm, f->markers[k].needle))
+            if (l >= 0 && contains(&ps, norm, f->markers[k].needle))
                 score[l] += f->markers[k].weight * scale;
         }
     }

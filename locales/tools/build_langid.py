@@ -25,15 +25,22 @@ EXCLUDED = {"la", "eo"}
 QSTEP = 0.1          # quantization step of -ln(p), in nats
 QMAX = 255
 MAGIC = b"PLLANGID"
-VERSION = 1
+VERSION = 2
 MAX_SCRIPTS = 4
 
 
-def fnv1a64(data):
+def ngram_hash(gram):
+    """FNV-1a over the code points from the last one back, then splitmix64's
+    finalizer: the detector extends the hash of the (n-1)-gram ending at a
+    character by one step to get the n-gram's, instead of rehashing."""
     h = 0xCBF29CE484222325
-    for b in data:
-        h ^= b
+    for ch in reversed(gram):
+        h ^= ord(ch)
         h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return mix(h)
+
+
+def mix(h):
     # splitmix64 finalizer, so that the top bits (the bucket) are well mixed.
     h ^= h >> 30
     h = (h * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
@@ -208,7 +215,7 @@ def build(args):
     # Hash table: entries sorted by hash, with a bucket directory on the top bits.
     entries = []
     for g, posts in table.items():
-        entries.append((fnv1a64(g.encode("utf-8")), posts))
+        entries.append((ngram_hash(g), posts))
     entries.sort(key=lambda e: e[0])
     n = len(entries)
     bits = max(8, n.bit_length() - 2)  # about 2-4 entries per bucket
@@ -228,40 +235,43 @@ def build(args):
         row[7] = floor_q
         lang_blob += row
 
+    # Each record is the n-gram's fingerprint, its posting count and the
+    # postings themselves, so that one lookup touches one place in memory;
+    # the directory holds the byte offset of each bucket's first record.
     dir_blob = bytearray()
-    entry_blob = bytearray()
-    post_blob = bytearray()
+    rec_blob = bytearray()
     bucket = 0
     starts = [0] * ((1 << bits) + 1)
     npost = 0
     for i, (h, posts) in enumerate(entries):
         b = h >> (64 - bits)
         while bucket <= b:
-            starts[bucket] = i
+            starts[bucket] = len(rec_blob)
             bucket += 1
-        entry_blob += struct.pack("<II", h & 0xFFFFFFFF, npost)
+        if len(posts) > 255:
+            sys.exit("more than 255 postings for one n-gram")
+        rec_blob += struct.pack("<IB", h & 0xFFFFFFFF, len(posts))
         for li, q in posts:
-            post_blob += struct.pack("<BB", li, q)
+            rec_blob += struct.pack("<BB", li, q)
             npost += 1
     while bucket <= (1 << bits):
-        starts[bucket] = n
+        starts[bucket] = len(rec_blob)
         bucket += 1
-    entry_blob += struct.pack("<II", 0, npost)  # sentinel: end of the last list
+    rec_blob += b"\0" * (-len(rec_blob) % 4)
     for s in starts:
         dir_blob += struct.pack("<I", s)
 
     header_size = 64
     lang_off = header_size
     dir_off = lang_off + len(lang_blob)
-    entry_off = dir_off + len(dir_blob)
-    post_off = entry_off + len(entry_blob)
-    size = post_off + len(post_blob)
+    rec_off = dir_off + len(dir_blob)
+    size = rec_off + len(rec_blob)
     header = struct.pack("<8sIIIIIIIIIIf", MAGIC, VERSION, len(lang_rows), bits, n, npost,
-                         lang_off, dir_off, entry_off, post_off, size, QSTEP)
+                         lang_off, dir_off, rec_off, starts[-1], size, QSTEP)
     header = header.ljust(header_size, b"\0")
     tmp = args.output + ".tmp"
     with open(tmp, "wb") as f:
-        f.write(header + lang_blob + dir_blob + entry_blob + post_blob)
+        f.write(header + lang_blob + dir_blob + rec_blob)
     os.replace(tmp, args.output)
     print(f"{len(lang_rows)} languages, {n} n-grams, {npost} postings, "
           f"per order {stats}, {size / 1e6:.1f} MB -> {args.output}", file=sys.stderr)
