@@ -109,7 +109,8 @@ static int expand_scalar(pl_yaml_doc *doc, pl_yaml_node *n, pl_diags *diags)
             memcpy(name, start, name_len);
             name[name_len] = '\0';
             val = getenv(name);
-            if (val != NULL)
+            /* As in the shell, ":-" also replaces a variable set to "". */
+            if (val != NULL && (val[0] != '\0' || dflt == NULL))
                 rc = out_put(&o, val, strlen(val));
             else if (dflt != NULL)
                 rc = out_put(&o, dflt + 2, (size_t)(close - dflt - 2));

@@ -78,7 +78,8 @@ const char *pl_yaml_kind_name(pl_yaml_kind kind);
 
 /**
  * Replaces ${VAR} and ${VAR:-default} in every scalar value (not keys) with
- * the environment's value; "$${" stands for a literal "${". An unset VAR
+ * the environment's value (the default also replaces an empty VAR, as in
+ * the shell); "$${" stands for a literal "${". An unset VAR
  * without a default, or a malformed reference, is an error at the
  * reference's position. Returns 0, or PL_ECONFIG when errors were added.
  */

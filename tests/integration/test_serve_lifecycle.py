@@ -22,6 +22,15 @@ class Lifecycle(unittest.TestCase):
         self.assertTrue(any("received SIGINT" in l for l in s.seen), s.seen)
         self.assertIn("stopped", s.seen[-1])
 
+    def test_example_with_the_run_commands_environment(self):
+        # `make run` sets PARLEY_TRANSLATE_FIRST to "" when no LLM is
+        # configured; the example must then fall back to Apertium.
+        s = self.start(EXAMPLE, env={"PARLEY_TRANSLATE_FIRST": "",
+                                     "PARLEY_LLM_URL": ""})
+        s.wait_ready()
+        s.signal(signal.SIGINT)
+        self.assertEqual(s.wait_exit(), 0)
+
     def test_stops_on_sigterm(self):
         s = self.start(EXAMPLE, env={"PARLEY_WORKERS": "3"})
         self.assertIn("ready with 3 worker(s)", s.wait_ready())

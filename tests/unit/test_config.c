@@ -156,12 +156,15 @@ static void test_env_expansion(void **state)
 
     (void)state;
     setenv("PL_TEST_HOST", "10.0.0.1", 1);
+    setenv("PL_TEST_EMPTY", "", 1);
     unsetenv("PL_TEST_UNSET");
     assert_int_equal(load(&doc, &d,
                           "a: ${PL_TEST_HOST}:8080\n"
                           "b: ${PL_TEST_UNSET:-127.0.0.1}\n"
                           "c: \"$${literal}\"\n"
-                          "d: ${PL_TEST_UNSET:-}\n"),
+                          "d: ${PL_TEST_UNSET:-}\n"
+                          "e: ${PL_TEST_EMPTY:-fallback}\n"
+                          "f: x${PL_TEST_EMPTY}y\n"),
                      0);
     assert_int_equal(pl_yaml_expand_env(&doc, &d), 0);
     assert_string_equal(pl_yaml_map_get(doc.root, "a")->value, "10.0.0.1:8080");
@@ -169,6 +172,9 @@ static void test_env_expansion(void **state)
     assert_string_equal(pl_yaml_map_get(doc.root, "c")->value, "${literal}");
     assert_string_equal(pl_yaml_map_get(doc.root, "d")->value, "");
     assert_false(pl_yaml_is_null(pl_yaml_map_get(doc.root, "d")));
+    /* Like the shell: ":-" replaces an empty variable, plain ${} keeps it. */
+    assert_string_equal(pl_yaml_map_get(doc.root, "e")->value, "fallback");
+    assert_string_equal(pl_yaml_map_get(doc.root, "f")->value, "xy");
     pl_yaml_doc_free(&doc);
     pl_diags_free(&d);
 }
