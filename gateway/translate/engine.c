@@ -189,6 +189,30 @@ static void job_deliver(pl_translate_job *job)
     cb(&job->res, arg);
 }
 
+/*
+ * Takes `job` out of its single-flight group; the last job to leave an
+ * unfinished flight aborts the provider request behind it.
+ */
+static void job_leave_flight(pl_translate_job *job)
+{
+    pl__flight *f = job->f;
+
+    if (f == NULL)
+        return;
+    job->f = NULL;
+    if (job->fprev)
+        job->fprev->fnext = job->fnext;
+    else
+        f->jobs = job->fnext;
+    if (job->fnext)
+        job->fnext->fprev = job->fprev;
+    if (f->jobs == NULL && !f->completing) {
+        pl__chain_abort(f);
+        f->completing = 1;
+        flight_dispose(f);
+    }
+}
+
 static void on_job_timer(uv_timer_t *t)
 {
     pl_translate_job *job = t->data;
@@ -198,21 +222,7 @@ static void on_job_timer(uv_timer_t *t)
         return;
     }
     /* The deadline passed: leave the flight (it goes on for others). */
-    if (job->f != NULL) {
-        pl__flight *f = job->f;
-        job->f = NULL;
-        if (job->fprev)
-            job->fprev->fnext = job->fnext;
-        else
-            f->jobs = job->fnext;
-        if (job->fnext)
-            job->fnext->fprev = job->fprev;
-        if (f->jobs == NULL && !f->completing) {
-            pl__chain_abort(f);
-            f->completing = 1;
-            flight_dispose(f);
-        }
-    }
+    job_leave_flight(job);
     job->res.status = PL_ETIMEDOUT;
     job->res.reason = "timeout";
     job->res.message = "the translation did not finish before its deadline";
@@ -641,24 +651,9 @@ fail:
 
 void pl_translate_cancel(pl_translate_job *job)
 {
-    pl__flight *f = job->f;
-
     if (job->state == JOB_DONE)
         return;
-    if (f != NULL) {
-        job->f = NULL;
-        if (job->fprev)
-            job->fprev->fnext = job->fnext;
-        else
-            f->jobs = job->fnext;
-        if (job->fnext)
-            job->fnext->fprev = job->fprev;
-        if (f->jobs == NULL && !f->completing) {
-            pl__chain_abort(f);
-            f->completing = 1;
-            flight_dispose(f);
-        }
-    }
+    job_leave_flight(job);
     job_dispose(job);
 }
 
