@@ -24,6 +24,7 @@ struct pl_h1 {
     int in_value;
     /* Head scanner, run over the bytes before the parser sees them. */
     int in_head;
+    int headers_done; /* later header callbacks are chunked trailers */
     size_t head_bytes, line_len, lines;
     int prev_cr;
     /* Request state. */
@@ -104,6 +105,7 @@ static void h1_fail(pl_h1 *h, int status, const char *code, const char *msg)
 static void reset_head(pl_h1 *h)
 {
     h->in_head = 1;
+    h->headers_done = 0;
     h->head_bytes = h->line_len = h->lines = 0;
     h->prev_cr = 0;
     h->hlen = h->name_len = 0;
@@ -262,6 +264,12 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     pl_h1 *h = p->data;
 
+    /*
+     * Trailers of a chunked body are dropped: the request was dispatched
+     * with its head, and may already be answered (h->cur NULL).
+     */
+    if (h->headers_done || h->cur == NULL)
+        return 0;
     if (finish_url(h) != 0)
         return -1;
     if (h->in_value)
@@ -276,6 +284,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     pl_h1 *h = p->data;
 
+    if (h->headers_done || h->cur == NULL)
+        return 0;
     h->in_value = 1;
     return hbuf_append(h, at, len);
 }
@@ -292,6 +302,7 @@ static int on_headers_complete(http_parser *p)
 
     if (h->dead || s == NULL)
         return -1;
+    h->headers_done = 1;
     if (finish_url(h) != 0)
         return -1;
     commit_header(h);

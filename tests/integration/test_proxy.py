@@ -288,6 +288,32 @@ routes:
         self.assertEqual(metric(gw.admin_base, 'parley_upstream_errors_total{kind="connect"}'), 1)
         self.assertEqual(metric(gw.admin_base, 'parley_upstream_errors_total{kind="timeout"}'), 1)
 
+    def test_trailers_after_an_early_answer_are_dropped(self):
+        # The answer (502) comes before the chunked body ends; the trailers
+        # that follow must be ignored, not crash the worker.
+        from harness import free_port
+        dead = free_port()
+        gw = Gateway(f"routes:\n  - prefix: /\n    upstream: http://127.0.0.1:{dead}\n"
+                     ).start()
+        self.addCleanup(gw.stop)
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=30) as s:
+            s.sendall(b"POST /dead HTTP/1.1\r\nHost: x\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(65536)
+                self.assertTrue(chunk, "connection closed before the answer")
+                head += chunk
+            self.assertTrue(head.startswith(b"HTTP/1.1 502"), head)
+            s.sendall(b"0\r\nX-Trailer: y\r\nX-Other: z\r\n\r\n")
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):  # the server closes once it read our end
+                pass
+        # The worker is still alive and serving.
+        r = curl("-w", "\n%{http_code}", gw.base + "/again")
+        self.assertTrue(r.stdout.endswith(b"502"), r.stdout)
+        self.assertIsNone(gw.proc.poll())
+
     def test_no_route_is_404_and_wrong_method_405(self):
         gw = Gateway("routes:\n  - path: /only\n    methods: [GET]\n"
                      "    upstream: http://127.0.0.1:9\n").start()
