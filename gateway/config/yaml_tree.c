@@ -7,6 +7,7 @@
 #include "parley/error.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,23 @@ typedef struct tree_builder {
     pl_diags *diags;
     pl_yaml_node **built; /* by libyaml node index: aliases share nodes */
     unsigned char *in_progress;
+    size_t *weight; /* nodes a consumer visits under each, aliases expanded */
+    unsigned depth;
     int failed;
 } tree_builder;
+
+/*
+ * Consumers walk the tree with aliases expanded, and recursively: bound the
+ * nesting, and the expanded size relative to the file (an alias bomb).
+ */
+#define MAX_DEPTH 64
+#define MAX_EXPANSION_FACTOR 10
+#define MAX_EXPANSION_FLOOR 100000
+
+static size_t add_weight(size_t a, size_t b)
+{
+    return a > SIZE_MAX / 4 - b ? SIZE_MAX / 4 : a + b;
+}
 
 static pl_yaml_node *build_node(tree_builder *b, int index);
 
@@ -64,10 +80,13 @@ static pl_yaml_node *build_seq(tree_builder *b, const yaml_node_t *yn)
     if (n->items == NULL)
         return NULL;
     for (size_t i = 0; i < count; i++) {
-        pl_yaml_node *item = build_node(b, yn->data.sequence.items.start[i]);
+        int index = yn->data.sequence.items.start[i];
+        pl_yaml_node *item = build_node(b, index);
         if (item == NULL)
             return NULL;
         n->items[n->count++] = item;
+        b->weight[yn - b->ydoc->nodes.start] =
+            add_weight(b->weight[yn - b->ydoc->nodes.start], b->weight[index - 1]);
     }
     return n;
 }
@@ -101,6 +120,9 @@ static pl_yaml_node *build_map(tree_builder *b, const yaml_node_t *yn)
         value = build_node(b, yp->value);
         if (value == NULL)
             return NULL;
+        b->weight[yn - b->ydoc->nodes.start] =
+            add_weight(b->weight[yn - b->ydoc->nodes.start],
+                       1 + b->weight[yp->value - 1]);
         {
             const pl_yaml_node *first = NULL;
             for (size_t j = 0; j < n->count && first == NULL; j++)
@@ -140,7 +162,17 @@ static pl_yaml_node *build_node(tree_builder *b, int index)
         b->failed = 1;
         return NULL;
     }
+    if (b->depth >= MAX_DEPTH) {
+        pl_diags_add(b->diags, PL_DIAG_ERROR, b->doc->file,
+                     (unsigned)yn->start_mark.line + 1,
+                     (unsigned)yn->start_mark.column + 1,
+                     "nesting deeper than %d levels", MAX_DEPTH);
+        b->failed = 1;
+        return NULL;
+    }
     b->in_progress[slot] = 1;
+    b->weight[slot] = 1;
+    b->depth++;
     switch (yn->type) {
     case YAML_SCALAR_NODE:
         n = build_scalar(b, yn);
@@ -154,6 +186,7 @@ static pl_yaml_node *build_node(tree_builder *b, int index)
     default:
         break;
     }
+    b->depth--;
     b->in_progress[slot] = 0;
     b->built[slot] = n;
     return n;
@@ -235,17 +268,31 @@ int pl_yaml_load_string(pl_yaml_doc *doc, const char *name, const char *text,
         b.diags = diags;
         b.built = calloc(nodes, sizeof(*b.built));
         b.in_progress = calloc(nodes, 1);
-        if (b.built == NULL || b.in_progress == NULL) {
+        b.weight = calloc(nodes, sizeof(*b.weight));
+        if (b.built == NULL || b.in_progress == NULL || b.weight == NULL) {
             rc = PL_ENOMEM;
         } else {
             doc->root = build_node(&b, 1);
             if (doc->root == NULL && !b.failed)
                 rc = PL_ENOMEM;
+            if (doc->root != NULL &&
+                b.weight[0] > MAX_EXPANSION_FLOOR + MAX_EXPANSION_FACTOR * nodes) {
+                pl_diags_add(diags, PL_DIAG_ERROR, doc->file, doc->root->line,
+                             doc->root->column,
+                             "aliases expand this document to more than %zu "
+                             "nodes (%zu written); use fewer nested aliases",
+                             (size_t)MAX_EXPANSION_FLOOR +
+                                 MAX_EXPANSION_FACTOR * nodes,
+                             nodes);
+                doc->root = NULL;
+                b.failed = 1;
+            }
             if (b.failed)
                 rc = PL_ESYNTAX;
         }
         free(b.built);
         free(b.in_progress);
+        free(b.weight);
     }
     yaml_document_delete(&ydoc);
     yaml_parser_delete(&parser);

@@ -125,10 +125,39 @@ static void test_yaml_aliases_share_nodes(void **state)
                        "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
 
     (void)state;
-    assert_int_equal(load(&doc, &d, bomb), 0);
+    /* Shared while loading, but consumers would walk 387M nodes: refused. */
+    assert_int_equal(load(&doc, &d, bomb), PL_ESYNTAX);
+    ASSERT_DIAG(&d, 1, 1, "aliases expand this document to more than");
+    assert_null(doc.root);
     assert_true(doc.arena.reserved < 1024 * 1024);
     pl_yaml_doc_free(&doc);
     pl_diags_free(&d);
+    /* A few aliases, as people use them, are fine and shared. */
+    assert_int_equal(load(&doc, &d, "base: &b {x: 1, y: [a, b]}\n"
+                                    "one: *b\ntwo: *b\n"), 0);
+    assert_ptr_equal(pl_yaml_map_get(doc.root, "one"),
+                     pl_yaml_map_get(doc.root, "two"));
+    pl_yaml_doc_free(&doc);
+    pl_diags_free(&d);
+}
+
+static void test_yaml_deep_nesting_is_an_error(void **state)
+{
+    enum { DEPTH = 80000 };
+    char *text = malloc(2 * DEPTH + 8);
+    pl_yaml_doc doc;
+    pl_diags d;
+
+    (void)state;
+    memcpy(text, "a: ", 3);
+    memset(text + 3, '[', DEPTH);
+    memset(text + 3 + DEPTH, ']', DEPTH);
+    text[3 + 2 * DEPTH] = '\0';
+    assert_int_equal(load(&doc, &d, text), PL_ESYNTAX);
+    ASSERT_DIAG(&d, 1, 67, "nesting deeper than 64 levels");
+    pl_yaml_doc_free(&doc);
+    pl_diags_free(&d);
+    free(text);
 }
 
 static void test_yaml_empty_and_null(void **state)
@@ -532,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_yaml_syntax_error_has_position),
         cmocka_unit_test(test_yaml_duplicate_keys_and_documents),
         cmocka_unit_test(test_yaml_aliases_share_nodes),
+        cmocka_unit_test(test_yaml_deep_nesting_is_an_error),
         cmocka_unit_test(test_yaml_empty_and_null),
         cmocka_unit_test(test_env_expansion),
         cmocka_unit_test(test_env_errors_point_at_reference),
