@@ -266,6 +266,43 @@ static char *term_pattern(const char *term)
 
 /* ---- checks on candidate spans */
 
+static int luhn_ok(const UChar *s, int32_t start, int32_t end);
+
+static int is_digit_at(const UChar *s, int32_t i)
+{
+    return u_charDigitValue(s[i]) >= 0;
+}
+
+/* End of the run of digits and single ' '/'-' separators from `end` on. */
+static int32_t digit_run_end(const UChar *s, int32_t len, int32_t end)
+{
+    while (end < len && (is_digit_at(s, end) ||
+                         ((s[end] == ' ' || s[end] == '-') && end + 1 < len &&
+                          is_digit_at(s, end + 1))))
+        end++;
+    return end;
+}
+
+/*
+ * Whether some run of whole digit groups in [start, end) passes Luhn. A
+ * card candidate stops at 19 digits and can start on a phone number or
+ * end on an expiry date, so the card may sit anywhere inside the run.
+ */
+static int card_in_run(const UChar *s, int32_t start, int32_t end)
+{
+    for (int32_t i = start; i < end; i++) {
+        if (!is_digit_at(s, i) || (i > start && is_digit_at(s, i - 1)))
+            continue;
+        for (int32_t j = end; j > i; j--) {
+            if (!is_digit_at(s, j - 1) || (j < end && is_digit_at(s, j)))
+                continue;
+            if (luhn_ok(s, i, j))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static int luhn_ok(const UChar *s, int32_t start, int32_t end)
 {
     int digits[32];
@@ -466,20 +503,43 @@ static int find_all(URegularExpression *re, const UChar *text, int32_t len,
     uregex_setText(re, text, len, &st);
     if (from > 0)
         uregex_setRegion(re, from, len, &st);
-    while (U_SUCCESS(st) && uregex_findNext(re, &st)) {
+    UBool found = uregex_findNext(re, &st);
+    while (U_SUCCESS(st) && found) {
         int32_t start = uregex_start(re, 0, &st);
         int32_t end = uregex_end(re, 0, &st);
-        if (U_FAILURE(st) || end <= start)
+        int32_t resume = -1; /* search again from here after a card run */
+        int ok = 1;
+        if (U_FAILURE(st) || end <= start) {
+            found = uregex_findNext(re, &st);
             continue;
+        }
         end = trim_trailing(text, start, end, cls);
-        if (cls == PL_MASK_CARD && !luhn_ok(text, start, end))
-            continue;
-        if (cls == PL_MASK_IBAN && !iban_ok(text, start, end))
-            continue;
-        if (cls == PL_MASK_PHONE && !phone_ok(text, start, end))
-            continue;
-        if ((rc = spans_add(sp, start, end, cls)) != 0)
+        if (cls == PL_MASK_CARD) {
+            /*
+             * Mask the whole digit run around a card: masking only a
+             * Luhn-valid piece could leave part of the real card visible.
+             */
+            int32_t run_end = digit_run_end(text, len, end);
+            if (run_end > end || !luhn_ok(text, start, end)) {
+                ok = 0;
+                if (card_in_run(text, start, run_end)) {
+                    if ((rc = spans_add(sp, start, run_end, cls)) != 0)
+                        return rc;
+                    resume = run_end;
+                }
+            }
+        } else if ((cls == PL_MASK_IBAN && !iban_ok(text, start, end)) ||
+                   (cls == PL_MASK_PHONE && !phone_ok(text, start, end))) {
+            /*
+             * Not retried inside the candidate: any long digit run contains
+             * phone-shaped pieces, and those would be false positives.
+             */
+            ok = 0;
+        }
+        if (ok && (rc = spans_add(sp, start, end, cls)) != 0)
             return rc;
+        found = resume >= 0 ? uregex_find(re, resume, &st)
+                            : uregex_findNext(re, &st);
     }
     /* Detach: the text belongs to the caller. */
     st = U_ZERO_ERROR;
@@ -589,10 +649,21 @@ int pl__mask(pl__masker *m, pl_arena *a, const char *text,
     if (sp.count > 1)
         qsort(sp.items, sp.count, sizeof(span), span_cmp);
 
-    /* Keep non-overlapping spans, leftmost first. */
+    /*
+     * Overlapping spans become one placeholder covering both, with the
+     * stronger class: keeping only the leftmost would show the rest of the
+     * other (a phone-shaped prefix would uncover half a card number).
+     */
     for (size_t i = 0; i < sp.count; i++) {
-        if (sp.items[i].start < last_end)
+        if (kept > 0 && sp.items[i].start < last_end) {
+            span *k = &sp.items[kept - 1];
+            if (sp.items[i].end > k->end)
+                k->end = sp.items[i].end;
+            if (class_rank(sp.items[i].cls) < class_rank(k->cls))
+                k->cls = sp.items[i].cls;
+            last_end = k->end;
             continue;
+        }
         sp.items[kept++] = sp.items[i];
         last_end = sp.items[i].end;
     }

@@ -123,6 +123,30 @@ static void test_card_luhn(void **state)
     assert_int_equal(m.count, 0);
 }
 
+static void assert_card_masked(fixture *f, const char *text, const char *card)
+{
+    pl__masked m = mask_all(f, text);
+    int found = 0;
+
+    /* The card may share its placeholder with an overlapping phone. */
+    for (size_t i = 0; i < m.count; i++)
+        if (m.items[i].cls == PL_MASK_CARD && strstr(m.items[i].value, card) != NULL)
+            found = 1;
+    assert_true(found);
+    assert_null(strstr(m.text, "4111"));
+    assert_round_trip(f, text, &m);
+}
+
+static void test_card_inside_a_longer_digit_run(void **state)
+{
+    /* Greedy candidates that swallow an expiry date or a phone number
+     * next to the card must still give the card up. */
+    assert_card_masked(*state, "Card 4111 1111 1111 1111 12/25 thanks",
+                       "4111 1111 1111 1111");
+    assert_card_masked(*state, "Call 555 0100 4111-1111-1111-1111 now",
+                       "4111-1111-1111-1111");
+}
+
 static void test_iban_mod97(void **state)
 {
     fixture *f = *state;
@@ -343,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_phone),
         cmocka_unit_test(test_dates_and_short_numbers_are_not_phones),
         cmocka_unit_test(test_card_luhn),
+        cmocka_unit_test(test_card_inside_a_longer_digit_run),
         cmocka_unit_test(test_iban_mod97),
         cmocka_unit_test(test_numbers_with_units_and_currency),
         cmocka_unit_test(test_context_before_the_first_digit),
