@@ -244,7 +244,8 @@ static size_t char_count(const char *s)
     size_t n = 0;
 
     while (*s) {
-        if (memcmp(s, "\xE2\x9F\xA6", 3) == 0) {
+        /* strncmp stops at the terminator; memcmp could read past it. */
+        if (strncmp(s, "\xE2\x9F\xA6", 3) == 0) {
             const char *close = strstr(s, "\xE2\x9F\xA7");
             if (close != NULL) {
                 s = close + 3;
