@@ -90,15 +90,22 @@ static int parse_locale(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
     return 0;
 }
 
-static int parse_locales(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
-                         void *dst)
+/*
+ * A scalar or a sequence of scalars, each checked and stored by `item`;
+ * every bad item is reported, the good ones are kept.
+ */
+static int parse_list_of(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
+                         void *dst,
+                         int (*item)(const pl_cfg_ctx *, const pl_yaml_node *,
+                                     void *),
+                         const char *not_a_mapping)
 {
     pl_cfg_strings *out = dst;
     size_t n = node->kind == PL_YAML_SEQ ? node->count : 1;
     int rc = 0;
 
     if (node->kind == PL_YAML_MAP) {
-        ERR_AT(ctx, node, "a list of locale tags is expected, not a mapping");
+        ERR_AT(ctx, node, "%s", not_a_mapping);
         return PL_EINVAL;
     }
     out->items = pl_arena_calloc(ctx->arena, n ? n : 1, sizeof(char *));
@@ -107,12 +114,19 @@ static int parse_locales(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
     for (size_t i = 0; i < n; i++) {
         const pl_yaml_node *it = node->kind == PL_YAML_SEQ ? node->items[i] : node;
         const char *v = NULL;
-        if (parse_locale(ctx, it, &v) != 0)
+        if (item(ctx, it, &v) != 0)
             rc = PL_EINVAL;
         else
             out->items[out->count++] = v;
     }
     return rc;
+}
+
+static int parse_locales(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
+                         void *dst)
+{
+    return parse_list_of(ctx, node, dst, parse_locale,
+                         "a list of locale tags is expected, not a mapping");
 }
 
 /*
@@ -176,25 +190,8 @@ static int parse_regex(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
 static int parse_regexes(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
                          void *dst)
 {
-    pl_cfg_strings *out = dst;
-    size_t n = node->kind == PL_YAML_SEQ ? node->count : 1;
-    int rc = 0;
-
-    if (node->kind == PL_YAML_MAP) {
-        ERR_AT(ctx, node, "'regex' must be a pattern or a list of patterns");
-        return PL_EINVAL;
-    }
-    out->items = pl_arena_calloc(ctx->arena, n ? n : 1, sizeof(char *));
-    if (out->items == NULL)
-        return PL_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const pl_yaml_node *it = node->kind == PL_YAML_SEQ ? node->items[i] : node;
-        if (pl__regex_check(ctx, it) != 0)
-            rc = PL_EINVAL;
-        else
-            out->items[out->count++] = it->value;
-    }
-    return rc;
+    return parse_list_of(ctx, node, dst, parse_regex,
+                         "'regex' must be a pattern or a list of patterns");
 }
 
 static int parse_currency(const pl_cfg_ctx *ctx, const pl_yaml_node *node,
