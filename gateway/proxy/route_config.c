@@ -10,6 +10,7 @@
 #include <strings.h>
 
 static const char *const upstream_protocols[] = {"http1", "http2", NULL};
+static const char *const upstream_clients[] = {"auto", "curl", NULL};
 
 static const pl_cfg_directive upstream_directives[] = {
     {.name = "name",
@@ -28,6 +29,12 @@ static const pl_cfg_directive upstream_directives[] = {
      .default_value = "http1",
      .choices = upstream_protocols,
      .doc = "http1, or http2 (h2c by prior knowledge for http://, ALPN for https://)"},
+    {.name = "client",
+     .type = PL_CFG_ENUM,
+     .offset = offsetof(pl_upstream_config, client),
+     .default_value = "auto",
+     .choices = upstream_clients,
+     .doc = "auto: Parley's own HTTP/1.1 client for http:// and libcurl otherwise; curl: always libcurl"},
     {.name = "tls_verify",
      .type = PL_CFG_BOOL,
      .offset = offsetof(pl_upstream_config, tls_verify),

@@ -1,10 +1,13 @@
 /*
- * The upstream side of a request: one libcurl easy handle per request on
- * the worker's pl_curl_loop (connections are reused by the multi handle),
- * request and response bodies streamed through bounded queues with curl's
- * pause/unpause for back-pressure, hop-by-hop headers removed, forwarding
- * headers added, upstream failures turned into 502/504.
+ * The upstream side of a request: route it, build the forwarded headers,
+ * run the route handler, and drive libcurl for the upstreams the native
+ * HTTP/1.1 client (h1_client.c) does not serve: one easy handle per request
+ * on the worker's pl_curl_loop (connections are reused by the multi
+ * handle), bodies streamed through bounded queues with curl's
+ * pause/unpause for back-pressure, failures turned into 502/504.
  */
+#include "upstream_internal.h"
+
 #include "parley/error.h"
 #include "parley/log.h"
 #include "parley/metrics.h"
@@ -15,42 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define container_of(ptr, type, member) \
-    ((type *)((char *)(ptr) - offsetof(type, member)))
-
-#define EASY_POOL 64
-
-struct pl_proxy_worker {
-    pl_curl_loop *cl;
-    uv_loop_t *loop;
-    CURL *pool[EASY_POOL];
-    int npool;
-    pl_metrics_shard *metrics;
-    /* Inside a libcurl callback: adding or removing handles must wait. */
-    int in_curl;
-};
-
-struct pl_upstream_xfer {
-    uv_timer_t timer; /* response and idle timeout */
-    pl_proxy_worker *pw;
-    pl_stream *s;     /* NULL once the client side let go */
-    CURL *easy;
-    /* The request headers for curl: lines and list nodes in one block. */
-    char *hdr_mem;
-    size_t hdr_len, hdr_cap;
-    unsigned hdr_count;
-    struct curl_slist *hdrs;
-    const pl_route_handler *handler;
-    pl_handler_call call;
-    uint64_t timeout_ms;
-    int added;        /* running on the curl loop */
-    int in_callback;
-    int recv_paused, send_paused;
-    int head_done, skip_head; /* final (non-1xx) response head seen */
-    int timed_out;
-    int buffer_req, buffer_resp, resp_limit_hit;
-};
 
 static pl_metrics_shard *metrics_of(pl_proxy_worker *pw) { return pw->metrics; }
 
@@ -75,23 +42,35 @@ int pl_proxy_worker_new(uv_loop_t *loop, pl_metrics_shard *metrics,
     curl_multi_setopt(pl_curl_loop_multi(pw->cl), CURLMOPT_MAXCONNECTS, 512L);
     curl_multi_setopt(pl_curl_loop_multi(pw->cl), CURLMOPT_PIPELINING,
                       (long)CURLPIPE_MULTIPLEX);
+    if ((rc = pl__h1_client_new(pw)) != 0) {
+        pl_curl_loop_close(pw->cl, NULL, NULL);
+        free(pw);
+        return rc;
+    }
     *out = pw;
     return 0;
 }
 
-static void pw_closed(void *arg)
+static void h1_closed(pl_proxy_worker *pw)
+{
+    free(pw);
+}
+
+static void curl_closed(void *arg)
 {
     pl_proxy_worker *pw = arg;
 
     for (int i = 0; i < pw->npool; i++)
         curl_easy_cleanup(pw->pool[i]);
-    free(pw);
+    pl__h1_client_close(pw, h1_closed);
 }
 
 void pl_proxy_worker_close(pl_proxy_worker *pw)
 {
-    if (pw != NULL)
-        pl_curl_loop_close(pw->cl, pw_closed, pw);
+    if (pw == NULL)
+        return;
+    pw->closing = 1;
+    pl_curl_loop_close(pw->cl, curl_closed, pw);
 }
 
 static CURL *easy_get(pl_proxy_worker *pw)
@@ -122,7 +101,7 @@ static void xfer_closed(uv_handle_t *h)
 }
 
 /* Frees the transfer (the easy handle must no longer be on the loop). */
-static void xfer_release(pl_upstream_xfer *x)
+void pl__xfer_release(pl_upstream_xfer *x)
 {
     if (x->easy != NULL)
         easy_put(x->pw, x->easy);
@@ -131,7 +110,7 @@ static void xfer_release(pl_upstream_xfer *x)
     uv_close((uv_handle_t *)&x->timer, xfer_closed);
 }
 
-static void detach(pl_upstream_xfer *x)
+void pl__xfer_detach(pl_upstream_xfer *x)
 {
     if (x->s != NULL) {
         x->s->xfer = NULL;
@@ -146,7 +125,7 @@ static void deferred_cancel(uv_timer_t *t)
     if (x->added)
         pl_curl_loop_cancel(x->pw->cl, x->easy);
     x->added = 0;
-    xfer_release(x);
+    pl__xfer_release(x);
 }
 
 void pl_proxy_cancel(pl_stream *s)
@@ -155,7 +134,11 @@ void pl_proxy_cancel(pl_stream *s)
 
     if (x == NULL)
         return;
-    detach(x);
+    pl__xfer_detach(x);
+    if (x->native) {
+        pl__h1_client_cancel(x);
+        return;
+    }
     if (x->in_callback)
         return; /* the callback returns an error and curl ends the transfer */
     if (x->added && x->pw->in_curl) {
@@ -181,9 +164,23 @@ static void unpause(pl_upstream_xfer *x)
 
 /* ---- errors ---- */
 
-static void fail(pl_upstream_xfer *x, CURLcode rc)
+void pl__xfer_fail(pl_upstream_xfer *x, pl_upstream_error_kind kind,
+                   int status, const char *code, const char *msg)
 {
     pl_stream *s = x->s;
+
+    pl_metrics_upstream_error(metrics_of(x->pw), kind);
+    pl_log_debug("upstream request %s failed: %s", s->request_id, msg);
+    pl__xfer_detach(x);
+    /* The stream may be freed by either call: it is not touched after. */
+    if (s->resp_head_sent)
+        pl_stream_abort(s);
+    else
+        pl_stream_error(s, status, code, msg);
+}
+
+static void fail(pl_upstream_xfer *x, CURLcode rc)
+{
     pl_upstream_error_kind kind;
     int status = 502;
     const char *code = "upstream_unreachable", *msg;
@@ -231,15 +228,8 @@ static void fail(pl_upstream_xfer *x, CURLcode rc)
         msg = curl_easy_strerror(rc);
         break;
     }
-    pl_metrics_upstream_error(metrics_of(x->pw), kind);
-    pl_log_debug("upstream request %s failed: %s", s->request_id,
-                 curl_easy_strerror(rc));
-    detach(x);
-    /* The stream may be freed by either call: it is not touched after. */
-    if (s->resp_head_sent)
-        pl_stream_abort(s);
-    else
-        pl_stream_error(s, status, code, msg);
+    pl_log_debug("libcurl: %s", curl_easy_strerror(rc));
+    pl__xfer_fail(x, kind, status, code, msg);
 }
 
 /* ---- curl callbacks ---- */
@@ -327,14 +317,7 @@ static size_t header_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x)
     if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
         if (x->skip_head)
             return len; /* 100 Continue, 103 Early Hints: wait for the final */
-        x->head_done = 1;
-        s->upstream_ns = uv_hrtime() - s->t_upstream;
-        uv_timer_start(&x->timer, on_timeout, x->timeout_ms, 0);
-        if (!x->buffer_resp) {
-            x->in_callback++;
-            send_head(x->pw, s);
-            x->in_callback--;
-        }
+        pl__xfer_head_complete(x);
         return x->s == NULL ? 0 : len;
     }
     const char *colon = memchr(buf, ':', len);
@@ -350,13 +333,33 @@ static size_t header_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x)
     while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' ||
                         v[vlen - 1] == ' '))
         vlen--;
-    if (is_hop_by_hop(buf, nlen))
-        return len;
-    if (x->buffer_resp && nlen == 14 && strncasecmp(buf, "content-length", 14) == 0)
-        return len; /* recomputed after the handler ran */
-    if (pl_stream_add_resp_header(s, buf, nlen, v, vlen) != 0)
+    if (pl__xfer_resp_header(x, buf, nlen, v, vlen) != 0)
         return 0;
     return len;
+}
+
+int pl__xfer_resp_header(pl_upstream_xfer *x, const char *name, size_t nlen,
+                         const char *value, size_t vlen)
+{
+    if (is_hop_by_hop(name, nlen))
+        return 0;
+    if (x->buffer_resp && nlen == 14 && strncasecmp(name, "content-length", 14) == 0)
+        return 0; /* recomputed after the handler ran */
+    return pl_stream_add_resp_header(x->s, name, nlen, value, vlen);
+}
+
+void pl__xfer_head_complete(pl_upstream_xfer *x)
+{
+    pl_stream *s = x->s;
+
+    x->head_done = 1;
+    s->upstream_ns = uv_hrtime() - s->t_upstream;
+    pl__xfer_arm(x, x->timeout_ms);
+    if (!x->buffer_resp) {
+        x->in_callback++;
+        send_head(x->pw, s);
+        x->in_callback--;
+    }
 }
 
 static size_t write_cb(char *ptr, size_t size, size_t n, pl_upstream_xfer *x)
@@ -412,7 +415,6 @@ static size_t read_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x)
 
 /* ---- completion ---- */
 
-static void finish_response(pl_upstream_xfer *x);
 
 static void resp_handler_done(pl_handler_call *call, int error_status)
 {
@@ -420,8 +422,8 @@ static void resp_handler_done(pl_handler_call *call, int error_status)
     pl_stream *s = x->s;
     char num[24];
 
-    detach(x);
-    xfer_release(x);
+    pl__xfer_detach(x);
+    pl__xfer_release(x);
     if (s == NULL)
         return;
     if (error_status != 0) {
@@ -439,7 +441,7 @@ static void resp_handler_done(pl_handler_call *call, int error_status)
     }
 }
 
-static void finish_response(pl_upstream_xfer *x)
+void pl__xfer_finish(pl_upstream_xfer *x)
 {
     pl_stream *s = x->s;
 
@@ -452,8 +454,8 @@ static void finish_response(pl_upstream_xfer *x)
             resp_handler_done(&x->call, st);
         return;
     }
-    detach(x);
-    xfer_release(x);
+    pl__xfer_detach(x);
+    pl__xfer_release(x);
     s->resp_done = 1;
     if (!s->resp_head_sent)
         send_head(x->pw, s);
@@ -469,7 +471,7 @@ static void on_done(CURL *easy, CURLcode rc, void *arg)
     x->added = 0;
     uv_timer_stop(&x->timer);
     if (s == NULL) {
-        xfer_release(x);
+        pl__xfer_release(x);
         return;
     }
     if (s->upstream_ns == 0)
@@ -477,25 +479,29 @@ static void on_done(CURL *easy, CURLcode rc, void *arg)
     if (x->timed_out)
         rc = CURLE_OPERATION_TIMEDOUT;
     if (rc == CURLE_WRITE_ERROR && x->resp_limit_hit) {
-        detach(x);
-        xfer_release(x);
+        pl__xfer_detach(x);
+        pl__xfer_release(x);
         pl_metrics_upstream_error(metrics_of(x->pw), PL_UPERR_OTHER);
         pl_stream_error(s, 502, "upstream_too_large",
                         "the upstream response is too large to transform");
         return;
     }
     if (rc != CURLE_OK) {
-        xfer_release(x);
+        pl__xfer_release(x);
         fail(x, rc);
         return;
     }
-    finish_response(x);
+    pl__xfer_finish(x);
 }
 
 static void on_timeout(uv_timer_t *t)
 {
     pl_upstream_xfer *x = container_of(t, pl_upstream_xfer, timer);
 
+    if (x->native) {
+        pl__h1_client_timeout(x);
+        return;
+    }
     if (!x->added || x->s == NULL)
         return;
     x->timed_out = 1;
@@ -619,7 +625,7 @@ static int named_in_connection(const char *conn, const char *name, size_t nlen)
     return 0;
 }
 
-static int build_headers(pl_upstream_xfer *x, pl_stream *s)
+int pl__xfer_build_headers(pl_upstream_xfer *x, pl_stream *s)
 {
     const char *conn = pl_stream_header(s, "connection");
     const char *xff = NULL, *via = NULL;
@@ -669,7 +675,7 @@ static int build_headers(pl_upstream_xfer *x, pl_stream *s)
         return PL_ENOMEM;
     if (hdr_put(x, "Expect", 6, "", 0, HDR_REMOVE) != 0)
         return PL_ENOMEM;
-    return header_list(x);
+    return 0;
 }
 
 static int setup_easy(pl_upstream_xfer *x, pl_stream *s)
@@ -682,7 +688,7 @@ static int setup_easy(pl_upstream_xfer *x, pl_stream *s)
     char *url = pl_arena_printf(&s->arena, "%s%s", up->url, path);
     int https = strncasecmp(up->url, "https:", 6) == 0;
 
-    if (url == NULL || build_headers(x, s) != 0)
+    if (url == NULL || pl__xfer_build_headers(x, s) != 0 || header_list(x) != 0)
         return PL_ENOMEM;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -742,10 +748,24 @@ static void deferred_launch(uv_timer_t *t)
     launch(container_of(t, pl_upstream_xfer, timer));
 }
 
+void pl__xfer_arm(pl_upstream_xfer *x, uint64_t ms)
+{
+    uv_timer_start(&x->timer, on_timeout, ms, 0);
+}
+
 static void launch(pl_upstream_xfer *x)
 {
     pl_stream *s = x->s;
 
+    if (x->native) {
+        const pl_upstream_config *up = s->route->up;
+        x->timeout_ms = (uint64_t)(up->response_timeout
+                                       ? up->response_timeout
+                                       : s->rt->config->timeouts.upstream_response);
+        s->t_upstream = uv_hrtime();
+        pl__h1_client_start(x);
+        return;
+    }
     if (x->pw->in_curl) {
         /* Started from inside a libcurl callback: add it on the next turn. */
         uv_timer_start(&x->timer, deferred_launch, 0, 0);
@@ -753,8 +773,8 @@ static void launch(pl_upstream_xfer *x)
     }
     if (setup_easy(x, s) != 0 ||
         pl_curl_loop_add(x->pw->cl, x->easy, on_done, x) != 0) {
-        detach(x);
-        xfer_release(x);
+        pl__xfer_detach(x);
+        pl__xfer_release(x);
         pl_stream_error(s, 500, "internal", "cannot start the upstream request");
         return;
     }
@@ -769,12 +789,12 @@ static void req_handler_done(pl_handler_call *call, int error_status)
     pl_stream *s = x->s;
 
     if (s == NULL) {
-        xfer_release(x);
+        pl__xfer_release(x);
         return;
     }
     if (error_status != 0) {
-        detach(x);
-        xfer_release(x);
+        pl__xfer_detach(x);
+        pl__xfer_release(x);
         pl_stream_error(s, error_status, "handler_failed",
                         "the route handler rejected the request");
         return;
@@ -818,7 +838,9 @@ void pl_proxy_start(pl_proxy_worker *pw, pl_stream *s)
         return;
     }
     x = calloc(1, sizeof(*x));
-    if (x == NULL || (x->easy = easy_get(pw)) == NULL) {
+    if (x != NULL)
+        x->native = pl__h1_client_serves(r->up);
+    if (x == NULL || (!x->native && (x->easy = easy_get(pw)) == NULL)) {
         free(x);
         pl_stream_error(s, 503, "overloaded", "out of memory");
         return;
@@ -849,6 +871,10 @@ void pl_proxy_req_data(pl_stream *s)
             run_request_handler(x);
         return;
     }
+    if (x->native) {
+        pl__h1_client_req_data(x);
+        return;
+    }
     if (x->send_paused && !x->in_callback) {
         x->send_paused = 0;
         unpause(x);
@@ -859,6 +885,10 @@ void pl_proxy_resp_drained(pl_stream *s)
 {
     pl_upstream_xfer *x = s->xfer;
 
+    if (x != NULL && x->native) {
+        pl__h1_client_resp_drained(x);
+        return;
+    }
     if (x != NULL && x->recv_paused && !x->in_callback) {
         x->recv_paused = 0;
         unpause(x);

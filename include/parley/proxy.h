@@ -1,6 +1,7 @@
 /*
  * Routes, upstreams and the upstream side of a request: match a route,
- * forward the request through libcurl on the worker's loop, stream both
+ * forward the request on the worker's loop (Parley's own HTTP/1.1 client
+ * for http:// upstreams, libcurl for https:// and HTTP/2), stream both
  * bodies with bounded buffers. The chat pipeline plugs in through one
  * hook, the route handler (pl_route_handler) declared here.
  */
@@ -25,10 +26,16 @@ typedef enum pl_upstream_protocol {
     PL_UPSTREAM_HTTP2      /* h2c by prior knowledge, or h2 by ALPN (https) */
 } pl_upstream_protocol;
 
+typedef enum pl_upstream_client {
+    PL_UPSTREAM_CLIENT_AUTO = 0, /* native HTTP/1.1 for http://, else libcurl */
+    PL_UPSTREAM_CLIENT_CURL      /* always libcurl */
+} pl_upstream_client;
+
 typedef struct pl_upstream_config {
     const char *name;
     const char *url;      /* scheme://host[:port][/base], no trailing '/' */
     int protocol;         /* pl_upstream_protocol */
+    int client;           /* pl_upstream_client */
     int tls_verify;       /* check the upstream's certificate */
     const char *ca_file;  /* trust anchors for https; NULL: system store */
     int64_t connect_timeout;  /* ms; 0: timeouts.upstream_connect */
@@ -128,7 +135,7 @@ typedef struct pl_proxy_worker pl_proxy_worker;
 
 /**
  * Creates the per-worker proxy state (a pl_curl_loop on `loop`, a pool of
- * reusable easy handles) counting upstream errors in `metrics` (may be
+ * reusable easy handles, the native client's connection pools) counting upstream errors in `metrics` (may be
  * NULL). Returns 0 or PL_ENOMEM / PL_ECURL. Free with
  * pl_proxy_worker_close() once no stream uses it.
  */
