@@ -400,13 +400,14 @@ void pl__h2_produce(pl_conn *c)
 
 static int is_conn_header(const pl_header *hd)
 {
-    static const char *const names[] = {"connection", "keep-alive",
-                                        "proxy-connection", "transfer-encoding",
-                                        "upgrade", NULL};
-    for (int i = 0; names[i]; i++)
-        if (strcasecmp(hd->name, names[i]) == 0)
-            return 1;
-    return 0;
+    switch (hd->name_len) {
+    case 7: return strcasecmp(hd->name, "upgrade") == 0;
+    case 10: return strcasecmp(hd->name, "connection") == 0 ||
+                    strcasecmp(hd->name, "keep-alive") == 0;
+    case 16: return strcasecmp(hd->name, "proxy-connection") == 0;
+    case 17: return strcasecmp(hd->name, "transfer-encoding") == 0;
+    default: return 0;
+    }
 }
 
 void pl__h2_send_head(pl_conn *c, pl_stream *s)
@@ -431,10 +432,13 @@ void pl__h2_send_head(pl_conn *c, pl_stream *s)
         const pl_header *hd = &s->resp_headers[i];
         if (is_conn_header(hd))
             continue;
+        uint8_t flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+        /* A value unique to each response only churns the HPACK table
+         * (and nghttp2 compares it against every entry of that name). */
+        if (hd->name_len == 12 && memcmp(hd->name, "x-request-id", 12) == 0)
+            flags |= NGHTTP2_NV_FLAG_NO_INDEX;
         nva[n++] = (nghttp2_nv){(uint8_t *)hd->name, (uint8_t *)hd->value,
-                                hd->name_len, hd->value_len,
-                                NGHTTP2_NV_FLAG_NO_COPY_NAME |
-                                    NGHTTP2_NV_FLAG_NO_COPY_VALUE};
+                                hd->name_len, hd->value_len, flags};
     }
     if (nghttp2_submit_response(h->session, s->h2_id, nva, n,
                                 s->resp_no_body ? NULL : &prd) != 0) {

@@ -156,8 +156,10 @@ void pl__stream_add_header(pl_stream *s, const char *name, size_t nlen,
 
 const char *pl_stream_header(const pl_stream *s, const char *name)
 {
+    size_t len = strlen(name);
+
     for (size_t i = 0; i < s->nheaders; i++)
-        if (strcasecmp(s->headers[i].name, name) == 0)
+        if (s->headers[i].name_len == len && strcasecmp(s->headers[i].name, name) == 0)
             return s->headers[i].value;
     return NULL;
 }
@@ -221,7 +223,8 @@ int pl_stream_send_head(pl_stream *s)
         s->resp_no_body = 1;
     int found = 0;
     for (size_t i = 0; i < s->nresp_headers && !found; i++)
-        found = strcasecmp(s->resp_headers[i].name, "x-request-id") == 0;
+        found = s->resp_headers[i].name_len == 12 &&
+                strcasecmp(s->resp_headers[i].name, "x-request-id") == 0;
     if (!found && s->request_id[0])
         pl_stream_add_resp_header(s, "X-Request-Id", 12, s->request_id,
                                   strlen(s->request_id));

@@ -462,6 +462,13 @@ static int out_reserve(pl_h1_conn *c, size_t more)
     return 0;
 }
 
+/* Appends to `out`, which out_reserve() made large enough. */
+static void out_put(pl_h1_conn *c, const char *p, size_t n)
+{
+    memcpy(c->out + c->out_len, p, n);
+    c->out_len += n;
+}
+
 static void on_written(uv_write_t *req, int status)
 {
     pl_h1_conn *c = container_of(req, pl_h1_conn, wreq);
@@ -601,7 +608,12 @@ static int build_head(pl_upstream_xfer *x, pl_h1_conn *c)
     if (out_reserve(c, strlen(s->method) + strlen(base) + strlen(path) + 16 +
                            x->hdr_len + 2 * x->hdr_count + (size_t)flen + 2) != 0)
         return PL_ENOMEM;
-    c->out_len = (size_t)sprintf(c->out, "%s %s%s HTTP/1.1\r\n", s->method, base, path);
+    c->out_len = 0;
+    out_put(c, s->method, strlen(s->method));
+    out_put(c, " ", 1);
+    out_put(c, base, strlen(base));
+    out_put(c, path, strlen(path));
+    out_put(c, " HTTP/1.1\r\n", 11);
     for (unsigned i = 0; i < x->hdr_count; i++) {
         size_t len = strlen(line);
         const char *sep = strpbrk(line, ":;");

@@ -234,16 +234,23 @@ static void fail(pl_upstream_xfer *x, CURLcode rc)
 
 /* ---- curl callbacks ---- */
 
+/* A header name equal to a lower-case literal, ignoring case. */
+#define NAME_IS(name, len, lit) \
+    ((len) == sizeof(lit) - 1 && strncasecmp((name), (lit), sizeof(lit) - 1) == 0)
+
 static int is_hop_by_hop(const char *name, size_t len)
 {
-    static const char *const hop[] = {
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding",
-        "upgrade", "te", "trailer", "http2-settings", "proxy-authenticate",
-        NULL};
-    for (int i = 0; hop[i]; i++)
-        if (strlen(hop[i]) == len && strncasecmp(name, hop[i], len) == 0)
-            return 1;
-    return 0;
+    /* Compared by length first: this runs for every header both ways. */
+    switch (len) {
+    case 2: return NAME_IS(name, len, "te");
+    case 7: return NAME_IS(name, len, "upgrade") || NAME_IS(name, len, "trailer");
+    case 10: return NAME_IS(name, len, "connection") || NAME_IS(name, len, "keep-alive");
+    case 14: return NAME_IS(name, len, "http2-settings");
+    case 16: return NAME_IS(name, len, "proxy-connection");
+    case 17: return NAME_IS(name, len, "transfer-encoding");
+    case 18: return NAME_IS(name, len, "proxy-authenticate");
+    default: return 0;
+    }
 }
 
 static void on_timeout(uv_timer_t *t);
@@ -343,7 +350,7 @@ int pl__xfer_resp_header(pl_upstream_xfer *x, const char *name, size_t nlen,
 {
     if (is_hop_by_hop(name, nlen))
         return 0;
-    if (x->buffer_resp && nlen == 14 && strncasecmp(name, "content-length", 14) == 0)
+    if (x->buffer_resp && NAME_IS(name, nlen, "content-length"))
         return 0; /* recomputed after the handler ran */
     return pl_stream_add_resp_header(x->s, name, nlen, value, vlen);
 }
@@ -633,25 +640,24 @@ int pl__xfer_build_headers(pl_upstream_xfer *x, pl_stream *s)
 
     for (size_t i = 0; i < s->nheaders; i++) {
         const pl_header *h = &s->headers[i];
-        if (is_hop_by_hop(h->name, h->name_len) ||
-            (conn && named_in_connection(conn, h->name, h->name_len)))
+        const char *nm = h->name;
+        size_t nl = h->name_len;
+        if (is_hop_by_hop(nm, nl) || (conn && named_in_connection(conn, nm, nl)))
             continue;
-        if (strcasecmp(h->name, "host") == 0 ||
-            strcasecmp(h->name, "content-length") == 0 ||
-            strcasecmp(h->name, "expect") == 0 ||
-            strcasecmp(h->name, "x-request-id") == 0 ||
-            strcasecmp(h->name, "x-forwarded-proto") == 0 ||
-            strcasecmp(h->name, "x-forwarded-host") == 0)
+        if (NAME_IS(nm, nl, "host") || NAME_IS(nm, nl, "content-length") ||
+            NAME_IS(nm, nl, "expect") || NAME_IS(nm, nl, "x-request-id") ||
+            NAME_IS(nm, nl, "x-forwarded-proto") ||
+            NAME_IS(nm, nl, "x-forwarded-host"))
             continue;
-        if (strcasecmp(h->name, "x-forwarded-for") == 0) {
+        if (NAME_IS(nm, nl, "x-forwarded-for")) {
             xff = h->value;
             continue;
         }
-        if (strcasecmp(h->name, "via") == 0) {
+        if (NAME_IS(nm, nl, "via")) {
             via = h->value;
             continue;
         }
-        if (strcasecmp(h->name, "accept") == 0)
+        if (NAME_IS(nm, nl, "accept"))
             has_accept = 1;
         if (hdr_put(x, h->name, h->name_len, h->value, h->value_len,
                     HDR_VALUE) != 0)
