@@ -259,6 +259,19 @@ class ProxyTest(unittest.TestCase):
                                        'parley_requests_total{route="echo"'), 1)
 
 
+class ProxyThroughLibcurlTest(ProxyTest):
+    """The same cases with the upstream on libcurl (`client: curl`) rather
+    than the native HTTP/1.1 client: both must behave alike."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.backend = Backend()
+        upstreams = "upstreams:\n  - name: be\n    url: {backend}\n    client: curl\n"
+        cls.gw = Gateway(upstreams + ROUTES.replace("upstream: {backend}", "upstream: be") +
+                         "limits:\n  request_body_size: 200m\n",
+                         backend=cls.backend, workers=2).start()
+
+
 class UpstreamErrors(unittest.TestCase):
     def test_unreachable_is_502_and_timeout_is_504(self):
         backend = Backend()
