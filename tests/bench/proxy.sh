@@ -1,7 +1,8 @@
 #!/bin/sh
 # Proxy benchmark: the same tiny backend (nginx returning a 12-byte body)
 # reached directly, through Parley, through nginx (proxy_pass) and through
-# nghttpx, loaded with h2load (HTTP/2: -c10 -m10 and -c1 -m1, cleartext and
+# nghttpx (and, for HTTP/1.1 c50 and h2c c10 m10, through Parley with its
+# upstream on libcurl, `client: curl`, to show what the native client buys), loaded with h2load (HTTP/2: -c10 -m10 and -c1 -m1, cleartext and
 # TLS; HTTP/1.1: --h1 -c50 and -c1). The proxy under test runs pinned to
 # CPU 0; the backend and the load generator share CPU 1. Every scenario
 # runs ROUNDS times, interleaving the targets; medians of req/s and of p99
@@ -59,7 +60,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
 
 BE=$(port); BE2=$(port)
-P_H=$(port); P_T=$(port); P_ADMIN=$(port)
+P_H=$(port); P_T=$(port); P_ADMIN=$(port); C_H=$(port); C_ADMIN=$(port)
 N_H=$(port); N_C=$(port); N_T=$(port)
 X_H=$(port); X_T=$(port)
 
@@ -101,6 +102,17 @@ routes:
   - upstream: http://127.0.0.1:$BE
 CONF
 start 0 parley "$PARLEY" serve -c "$WORK/parley.yaml"
+cat >"$WORK/parley-curl.yaml" <<CONF
+workers: 1
+log: {level: warn}
+access_log: {path: ''}
+listen: [{address: 127.0.0.1:$C_H}]
+admin: {address: 127.0.0.1:$C_ADMIN}
+limits: {connections: 100000}
+upstreams: [{name: be, url: "http://127.0.0.1:$BE", client: curl}]
+routes: [{upstream: be}]
+CONF
+start 0 parleycurl "$PARLEY" serve -c "$WORK/parley-curl.yaml"
 
 # ---- nginx as a proxy ----
 cat >"$WORK/ng/nginx.conf" <<CONF
@@ -139,7 +151,7 @@ start 0 nghttpx nghttpx --workers=1 --log-level=ERROR \
     --frontend-http2-max-concurrent-streams=1000 \
     "$WORK/key.pem" "$WORK/cert.pem"
 
-for p in $BE $BE2 $P_H $P_T $N_H $N_C $N_T $X_H $X_T; do wait_port "$p"; done
+for p in $BE $BE2 $P_H $P_T $C_H $N_H $N_C $N_T $X_H $X_T; do wait_port "$p"; done
 
 # run NAME TARGET PROTO URL H2LOAD-ARGS: one measurement, one result line
 run() {
@@ -170,6 +182,10 @@ args_of() {
     esac
 }
 url_of() { # url_of SCENARIO TARGET
+    if [ "$2" = parley-curl ]; then
+        case $1 in h1-c50 | h2c-c10m10) echo "http://127.0.0.1:$C_H/" ;; *) echo "" ;; esac
+        return
+    fi
     case $1 in
     h1-*) case $2 in direct) echo "http://127.0.0.1:$BE/";; parley) echo "http://127.0.0.1:$P_H/";;
           nginx) echo "http://127.0.0.1:$N_H/";; nghttpx) echo "http://127.0.0.1:$X_H/";; esac ;;
@@ -185,7 +201,7 @@ r=1
 [ "${SKIP_THROUGHPUT:-0}" = 1 ] && r=$((ROUNDS + 1))
 while [ "$r" -le "$ROUNDS" ]; do
     for s in $SCEN; do
-        for t in direct parley nginx nghttpx; do
+        for t in direct parley parley-curl nginx nghttpx; do
             u=$(url_of "$s" "$t")
             [ -n "$u" ] || continue
             run "$s" "$t" "$r" "$u" "$(args_of "$s")"
@@ -257,9 +273,8 @@ PY
 done
 
 # 10,000 concurrent streams: 100 connections x 100 streams. The upstream
-# is HTTP/1.1 (one upstream connection per stream in flight): libcurl's
-# multi handle spends most of its time walking its transfers when 10,000
-# run on one HTTP/2 upstream connection set.
+# is HTTP/1.1 through the native client: one upstream connection per
+# stream in flight.
 P_S=$(port); P_SA=$(port)
 cat >"$WORK/streams.yaml" <<CONF
 workers: 1
