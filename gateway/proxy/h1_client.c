@@ -2,7 +2,7 @@
  * Parley's own HTTP/1.1 client for plain http:// upstreams: per-worker
  * pools of keep-alive connections on the worker's libuv loop, one request
  * per connection at a time, the request written with one write call
- * whenever possible, the response parsed in place by http-parser and
+ * whenever possible, the response parsed in place (h1_response.c) and
  * streamed to the client with back-pressure. TLS and HTTP/2 upstreams stay
  * with libcurl (upstream.c). Why a second client: docs/decisions.md.
  */
@@ -12,7 +12,8 @@
 #include "parley/log.h"
 #include "parley/runtime.h"
 
-#include <http_parser.h>
+#include "parley/h1_response.h"
+
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,6 @@
 #define H1_IDLE_MAX 512         /* idle connections kept per upstream */
 #define H1_IDLE_MS 4000         /* an idle connection older than this is closed */
 #define H1_OUT_MAX 65536        /* request body bytes gathered per write */
-#define H1_HEADER_MAX 65536     /* one response header line */
 #define H1_READ_SIZE 65536      /* bytes read per call */
 
 typedef struct pl_h1_pool pl_h1_pool;
@@ -61,20 +61,15 @@ struct pl_h1_conn {
     pl_h1_conn *prev, *next; /* cl->conns */
     pl_h1_conn *idle_next;   /* pool->idle */
     pl_upstream_xfer *x;     /* the request it carries, NULL when idle */
-    http_parser parser;
+    pl_h1_resp resp;
     char *out; /* request bytes waiting for (or in) a write */
     size_t out_len, out_cap;
-    char *hdr; /* the response header being assembled: name then value */
-    size_t hdr_len, hdr_cap, name_len;
     uint64_t idle_since;
     int state;
     int idle;          /* in pool->idle */
     int writing;       /* a uv_write of `out` is in flight */
     int broken;        /* a write failed: never reuse */
     int reused;        /* served a request before this one */
-    int in_value;      /* the parser is inside a header value */
-    int interim;       /* the response being parsed is a 1xx */
-    int head_req;      /* HEAD: the response has no body */
     int chunked;       /* the request body goes out chunked */
     int req_finished;  /* the whole request is in `out` or written */
     int resp_started;  /* a response byte arrived */
@@ -85,6 +80,7 @@ struct pl_h1_conn {
 static void conn_close(pl_h1_conn *c);
 static void pump(pl_h1_conn *c);
 static void start_on(pl_upstream_xfer *x, pl_h1_conn *c);
+static const pl_h1_resp_callbacks response_callbacks;
 
 int pl__h1_client_serves(const pl_upstream_config *up)
 {
@@ -265,7 +261,7 @@ static void conn_closed(uv_handle_t *h)
     pl_h1_client *cl = c->cl;
 
     free(c->out);
-    free(c->hdr);
+    pl_h1_resp_free(&c->resp);
     free(c);
     cl->open--;
     if (cl->closing && cl->open == 0)
@@ -643,12 +639,8 @@ static void start_on(pl_upstream_xfer *x, pl_h1_conn *c)
 
     c->x = x;
     x->conn = c;
-    http_parser_init(&c->parser, HTTP_RESPONSE);
-    c->parser.data = c;
+    pl_h1_resp_init(&c->resp, &response_callbacks, c, strcmp(s->method, "HEAD") == 0);
     c->resp_started = c->resp_complete = c->req_finished = 0;
-    c->interim = c->in_value = 0;
-    c->hdr_len = c->name_len = 0;
-    c->head_req = strcmp(s->method, "HEAD") == 0;
     if (build_head(x, c) != 0) {
         conn_close(c);
         xfer_error(x, PL_UPERR_OTHER, 500, "internal",
@@ -690,106 +682,27 @@ void pl__h1_client_req_data(pl_upstream_xfer *x)
 
 /* ---- reading the response ---- */
 
-static int hdr_append(pl_h1_conn *c, const char *at, size_t len)
+static int resp_header(void *arg, const char *name, size_t nlen,
+                       const char *value, size_t vlen)
 {
-    if (c->hdr_len + len > H1_HEADER_MAX)
-        return -1;
-    if (c->hdr_len + len > c->hdr_cap) {
-        size_t cap = c->hdr_cap ? c->hdr_cap : 256;
-        while (cap < c->hdr_len + len)
-            cap *= 2;
-        char *n = realloc(c->hdr, cap);
-        if (n == NULL)
-            return -1;
-        c->hdr = n;
-        c->hdr_cap = cap;
-    }
-    memcpy(c->hdr + c->hdr_len, at, len);
-    c->hdr_len += len;
-    return 0;
+    pl_h1_conn *c = arg;
+
+    return pl__xfer_resp_header(c->x, name, nlen, value, vlen) == 0 ? 0 : -1;
 }
 
-/* Hands the header assembled so far to the stream. */
-static int hdr_commit(pl_h1_conn *c)
+static int resp_head(void *arg, int status)
 {
-    size_t vlen = c->hdr_len - c->name_len;
-    const char *v = c->hdr + c->name_len;
-    int rc = 0;
-
-    if (c->in_value && !c->interim) {
-        while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
-            vlen--;
-        rc = pl__xfer_resp_header(c->x, c->hdr, c->name_len, v, vlen);
-    }
-    c->hdr_len = c->name_len = 0;
-    c->in_value = 0;
-    return rc == 0 ? 0 : -1;
-}
-
-static pl_h1_conn *conn_of(http_parser *p)
-{
-    return p->data;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len)
-{
-    pl_h1_conn *c = conn_of(p);
-
-    if (c->in_value && hdr_commit(c) != 0)
-        return -1;
-    return hdr_append(c, at, len);
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len)
-{
-    pl_h1_conn *c = conn_of(p);
-
-    if (!c->in_value) {
-        c->name_len = c->hdr_len;
-        c->in_value = 1;
-    }
-    return hdr_append(c, at, len);
-}
-
-static int on_message_begin(http_parser *p)
-{
-    pl_h1_conn *c = conn_of(p);
-
-    c->hdr_len = c->name_len = 0;
-    c->in_value = 0;
-    return 0;
-}
-
-static int on_status(http_parser *p, const char *at, size_t len)
-{
-    (void)at;
-    (void)len;
-    /* 1xx heads (100 Continue, 103 Early Hints) are not forwarded. */
-    conn_of(p)->interim = p->status_code < 200;
-    return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-    pl_h1_conn *c = conn_of(p);
+    pl_h1_conn *c = arg;
     pl_upstream_xfer *x = c->x;
 
-    if (hdr_commit(c) != 0)
-        return -1;
-    if (p->status_code == 101 || p->status_code < 100)
-        return -1; /* Upgrade was never asked for */
-    if (c->interim)
-        return 0;
-    x->s->status = p->status_code;
+    x->s->status = status;
     pl__xfer_head_complete(x);
-    if (x->s == NULL)
-        return -1;
-    return c->head_req ? 1 : 0;
+    return x->s == NULL ? -1 : 0;
 }
 
-static int on_body(http_parser *p, const char *at, size_t len)
+static int resp_body(void *arg, const char *at, size_t len)
 {
-    pl_h1_conn *c = conn_of(p);
+    pl_h1_conn *c = arg;
     pl_upstream_xfer *x = c->x;
     pl_stream *s = x->s;
 
@@ -805,34 +718,17 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return x->s == NULL ? -1 : 0;
 }
 
-static int on_message_complete(http_parser *p)
-{
-    pl_h1_conn *c = conn_of(p);
-
-    if (c->interim) {
-        c->interim = 0;
-        return 0;
-    }
-    c->resp_complete = 1;
-    http_parser_pause(p, 1);
-    return 0;
-}
-
-static const http_parser_settings response_settings = {
-    .on_message_begin = on_message_begin,
-    .on_status = on_status,
-    .on_header_field = on_header_field,
-    .on_header_value = on_header_value,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
+static const pl_h1_resp_callbacks response_callbacks = {
+    .on_header = resp_header,
+    .on_head = resp_head,
+    .on_body = resp_body,
 };
 
 /* The response is complete: pool or close the connection, then finish. */
 static void response_done(pl_h1_conn *c, pl_upstream_xfer *x, int leftover)
 {
     int reuse = !leftover && !c->broken && c->req_finished && !c->writing &&
-                http_should_keep_alive(&c->parser);
+                c->resp.keep_alive;
 
     uv_timer_stop(&x->timer);
     c->x = NULL;
@@ -844,18 +740,16 @@ static void response_done(pl_h1_conn *c, pl_upstream_xfer *x, int leftover)
     pl__xfer_finish(x);
 }
 
-/* After http-parser returned: completion, errors, cancellation, pause. */
-static void after_parse(pl_h1_conn *c, pl_upstream_xfer *x, size_t used,
-                        ssize_t nread)
+/* After the parser returned: completion, errors, cancellation, pause. */
+static void after_parse(pl_h1_conn *c, pl_upstream_xfer *x, pl_h1_resp_result rc,
+                        size_t used, ssize_t nread)
 {
-    enum http_errno err = HTTP_PARSER_ERRNO(&c->parser);
-
     if (x->s == NULL) { /* the client let go inside a callback */
         conn_close(c);
         pl__xfer_release(x);
         return;
     }
-    if (c->resp_complete) {
+    if (rc == PL_H1_RESP_DONE) {
         response_done(c, x, nread > 0 && used < (size_t)nread);
         return;
     }
@@ -869,12 +763,18 @@ static void after_parse(pl_h1_conn *c, pl_upstream_xfer *x, size_t used,
         conn_lost(c, (int)nread);
         return;
     }
-    if (err != HPE_OK) {
+    if (rc == PL_H1_RESP_INVALID) {
         pl_log_debug("upstream %s: bad response: %s", c->pool->authority,
-                     http_errno_description(err));
+                     c->resp.error);
         conn_close(c);
         xfer_error(x, PL_UPERR_PROTOCOL, 502, "upstream_protocol",
                    "the upstream sent a malformed response");
+        return;
+    }
+    if (rc == PL_H1_RESP_STOPPED) { /* the response head did not fit */
+        conn_close(c);
+        xfer_error(x, PL_UPERR_PROTOCOL, 502, "upstream_protocol",
+                   "the upstream response head is too large");
         return;
     }
     if (!x->buffer_resp && x->s->resp_body.len >= PL_STREAM_BODY_HIGH) {
@@ -890,6 +790,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     pl_h1_conn *c = container_of((uv_tcp_t *)st, pl_h1_conn, tcp);
     pl_upstream_xfer *x = c->x;
+    pl_h1_resp_result rc = PL_H1_RESP_MORE;
     size_t used = 0;
 
     if (nread == 0 || c->state == C_CLOSING)
@@ -901,14 +802,13 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     x->in_callback++;
     if (nread > 0) {
         c->resp_started = 1;
-        used = http_parser_execute(&c->parser, &response_settings, buf->base,
-                                   (size_t)nread);
+        rc = pl_h1_resp_feed(&c->resp, buf->base, (size_t)nread, &used);
     } else if (nread == UV_EOF && c->resp_started) {
         /* A response without length ends with the connection. */
-        http_parser_execute(&c->parser, &response_settings, NULL, 0);
+        rc = pl_h1_resp_eof(&c->resp);
     }
     x->in_callback--;
-    after_parse(c, x, used, nread);
+    after_parse(c, x, rc, used, nread);
 }
 
 void pl__h1_client_resp_drained(pl_upstream_xfer *x)
