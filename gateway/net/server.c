@@ -40,6 +40,7 @@ void pl__worker_request_id(pl_worker *w, char *out, size_t size)
 {
     static const char hex[] = "0123456789abcdef";
     size_t n = size - 1 < 32 ? size - 1 : 32;
+    uint64_t v = 0;
 
     for (size_t i = 0; i < n; i++) {
         if (i % 16 == 0) {
@@ -47,9 +48,10 @@ void pl__worker_request_id(pl_worker *w, char *out, size_t size)
             w->rng ^= w->rng >> 12;
             w->rng ^= w->rng << 25;
             w->rng ^= w->rng >> 27;
+            v = w->rng * 2685821657736338717ULL;
         }
-        uint64_t v = w->rng * 2685821657736338717ULL;
-        out[i] = hex[(v >> ((i % 16) * 4)) & 15];
+        out[i] = hex[v & 15];
+        v >>= 4;
     }
     out[n] = '\0';
 }

@@ -578,6 +578,20 @@ static void pump(pl_h1_conn *c)
     c->in_pump = 0;
 }
 
+int pl__h1_client_put_header(pl_upstream_xfer *x, const char *name, size_t nlen,
+                             const char *value, size_t vlen)
+{
+    pl_h1_conn *c = x->conn;
+
+    if (out_reserve(c, nlen + vlen + 4) != 0)
+        return PL_ENOMEM;
+    out_put(c, name, nlen);
+    out_put(c, ": ", 2);
+    out_put(c, value, vlen);
+    out_put(c, "\r\n", 2);
+    return 0;
+}
+
 /* "METHOD base+path HTTP/1.1", the forwarded headers, the body framing. */
 static int build_head(pl_upstream_xfer *x, pl_h1_conn *c)
 {
@@ -586,7 +600,7 @@ static int build_head(pl_upstream_xfer *x, pl_h1_conn *c)
     const char *url = s->route->up->url;
     const char *base = url_authority(url, &alen) + alen;
     const char *path = s->path[0] == '/' ? s->path : "/";
-    const char *line = x->hdr_mem;
+    size_t mlen = strlen(s->method), blen = strlen(base), plen = strlen(path);
     char framing[64];
     int flen = 0;
 
@@ -601,33 +615,17 @@ static int build_head(pl_upstream_xfer *x, pl_h1_conn *c)
              strcmp(s->method, "PATCH") == 0)
         flen = snprintf(framing, sizeof(framing), "Content-Length: %lld\r\n",
                         (long long)(s->content_length > 0 ? s->content_length : 0));
-    if (out_reserve(c, strlen(s->method) + strlen(base) + strlen(path) + 16 +
-                           x->hdr_len + 2 * x->hdr_count + (size_t)flen + 2) != 0)
+    if (out_reserve(c, mlen + blen + plen + 512) != 0)
         return PL_ENOMEM;
-    c->out_len = 0;
-    out_put(c, s->method, strlen(s->method));
+    out_put(c, s->method, mlen);
     out_put(c, " ", 1);
-    out_put(c, base, strlen(base));
-    out_put(c, path, strlen(path));
+    out_put(c, base, blen);
+    out_put(c, path, plen);
     out_put(c, " HTTP/1.1\r\n", 11);
-    for (unsigned i = 0; i < x->hdr_count; i++) {
-        size_t len = strlen(line);
-        const char *sep = strpbrk(line, ":;");
-        char *o = c->out + c->out_len;
-        /* "Name:" alone is a removal for curl, "Name;" an empty value. */
-        if (sep != NULL && !(sep[0] == ':' && sep[1] == '\0')) {
-            memcpy(o, line, len);
-            if (sep[0] == ';')
-                o[sep - line] = ':';
-            memcpy(o + len, "\r\n", 2);
-            c->out_len += len + 2;
-        }
-        line += len + 1;
-    }
-    memcpy(c->out + c->out_len, framing, (size_t)flen);
-    c->out_len += (size_t)flen;
-    memcpy(c->out + c->out_len, "\r\n", 2);
-    c->out_len += 2;
+    if (pl__xfer_build_headers(x, s) != 0 || out_reserve(c, (size_t)flen + 2) != 0)
+        return PL_ENOMEM;
+    out_put(c, framing, (size_t)flen);
+    out_put(c, "\r\n", 2);
     return 0;
 }
 
@@ -665,8 +663,7 @@ void pl__h1_client_start(pl_upstream_xfer *x)
     pl_h1_pool *p = pool_for(cl, x->s->route->up->url);
     pl_h1_conn *c = NULL;
 
-    if (p == NULL || pl__xfer_build_headers(x, x->s) != 0 ||
-        ((c = pool_take(p, uv_now(x->pw->loop))) == NULL &&
+    if (p == NULL || ((c = pool_take(p, uv_now(x->pw->loop))) == NULL &&
          (c = conn_new(cl, p)) == NULL)) {
         xfer_error(x, PL_UPERR_OTHER, 503, "overloaded", "out of memory");
         return;

@@ -1,6 +1,6 @@
 /*
  * The upstream response parser: a strict HTTP/1.1 response reader that
- * parses the head once its end is in sight (memmem for the blank line,
+ * parses the head once its end is in sight (memchr for the blank line,
  * then one pass over its lines) instead of byte by byte, and frames the
  * body by Content-Length, chunked encoding or the connection's end.
  * Malformed input (obs-fold, bare CR or LF, control characters, bad or
@@ -69,23 +69,44 @@ static pl_h1_resp_result fail(pl_h1_resp *r, const char *why)
     return PL_H1_RESP_INVALID;
 }
 
-static int is_tchar(unsigned char c)
-{
-    /* RFC 9110 token characters */
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c != 0 && memchr(extra, c, sizeof(extra) - 1));
-}
+/* RFC 9110 token characters, by byte: header names are checked per byte. */
+static const unsigned char tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1,
+    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,
+    ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
 
 /* Field values: visible characters, spaces, tabs and obs-text. */
 static int value_ok(const char *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    unsigned bad = 0;
+    size_t i = 0;
+
+    /* Eight bytes at a time while none is below 0x20 or 0x7f (exact "any"
+     * tests); the first word with one, a tab say, is checked bytewise. */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, del;
+        memcpy(&w, v + i, 8);
+        del = w ^ (ones * 0x7f);
+        if ((((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & highs)
+            break;
     }
-    return 1;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        bad |= (unsigned)((c < 0x20 && c != '\t') | (c == 0x7f));
+    }
+    return !bad;
 }
 
 static int has_token(const char *v, size_t n, const char *tok)
@@ -145,10 +166,28 @@ static int framing_header(pl_h1_resp *r, head_info *hi, const char *name,
     return 0;
 }
 
-/* The next "\r\n" at or after p (the head always ends with one). */
+/*
+ * The end of the line at p: its CR, which must be followed by LF (the head
+ * always ends with one). NULL for a bare CR.
+ */
 static const char *line_end(const char *p, const char *end)
 {
-    return memmem(p, (size_t)(end - p), "\r\n", 2);
+    const char *cr = memchr(p, '\r', (size_t)(end - p));
+
+    return cr != NULL && cr[1] == '\n' ? cr : NULL;
+}
+
+/* Where "\r\n\r\n" ends in d[0..len), or 0: memchr is far faster than memmem. */
+static size_t head_end(const char *d, size_t len)
+{
+    const char *p = d, *end = d + len;
+
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        if (p - d >= 3 && p[-1] == '\r' && p[-2] == '\n' && p[-3] == '\r')
+            return (size_t)(p - d) + 1;
+        p++;
+    }
+    return 0;
 }
 
 /*
@@ -159,8 +198,12 @@ static pl_h1_resp_result parse_head(pl_h1_resp *r, const char *h, size_t n)
 {
     const char *end = h + n;
     const char *eol = line_end(h, end);
-    size_t len = (size_t)(eol - h);
+    size_t len;
     head_info hi = {0};
+
+    if (eol == NULL)
+        return fail(r, "bare CR in the status line");
+    len = (size_t)(eol - h);
 
     if (len < 12 || memcmp(h, "HTTP/1.", 7) != 0 || (h[7] != '0' && h[7] != '1') ||
         h[8] != ' ' || h[9] < '1' || h[9] > '9' || h[10] < '0' || h[10] > '9' ||
@@ -175,6 +218,8 @@ static pl_h1_resp_result parse_head(pl_h1_resp *r, const char *h, size_t n)
 
     for (const char *p = eol + 2; p < end - 2; p = eol + 2) {
         eol = line_end(p, end);
+        if (eol == NULL)
+            return fail(r, "bare CR in the response head");
         len = (size_t)(eol - p);
         const char *colon = memchr(p, ':', len);
         if (p[0] == ' ' || p[0] == '\t')
@@ -183,7 +228,7 @@ static pl_h1_resp_result parse_head(pl_h1_resp *r, const char *h, size_t n)
             return fail(r, "bad header line");
         size_t nlen = (size_t)(colon - p);
         for (size_t i = 0; i < nlen; i++)
-            if (!is_tchar((unsigned char)p[i]))
+            if (!tchar[(unsigned char)p[i]])
                 return fail(r, "bad header name");
         const char *v = colon + 1;
         size_t vlen = (size_t)(eol - v);
@@ -247,10 +292,10 @@ static pl_h1_resp_result feed_head(pl_h1_resp *r, const char *d, size_t len,
     r->seen = 1;
     if (r->buf_len == 0) {
         size_t lim = len < PL_H1_RESP_HEAD_MAX ? len : PL_H1_RESP_HEAD_MAX;
-        const char *e = memmem(d, lim, "\r\n\r\n", 4);
-        if (e != NULL) {
-            *used = (size_t)(e - d) + 4;
-            return parse_head(r, d, *used);
+        size_t n = head_end(d, lim);
+        if (n > 0) {
+            *used = n;
+            return parse_head(r, d, n);
         }
         if (len >= PL_H1_RESP_HEAD_MAX)
             return fail(r, "response head too large");
@@ -263,14 +308,14 @@ static pl_h1_resp_result feed_head(pl_h1_resp *r, const char *d, size_t len,
     if (buf_append(r, d, k) != 0)
         return fail(r, "out of memory");
     size_t from = old > 3 ? old - 3 : 0;
-    const char *e = memmem(r->buf + from, r->buf_len - from, "\r\n\r\n", 4);
-    if (e == NULL) {
+    size_t n = head_end(r->buf + from, r->buf_len - from);
+    if (n == 0) {
         if (r->buf_len >= PL_H1_RESP_HEAD_MAX)
             return fail(r, "response head too large");
         *used = len;
         return PL_H1_RESP_MORE;
     }
-    size_t n = (size_t)(e - r->buf) + 4;
+    n += from;
     *used = n - old;
     r->buf_len = 0;
     return parse_head(r, r->buf, n);

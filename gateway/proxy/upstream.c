@@ -531,6 +531,9 @@ static int hdr_put(pl_upstream_xfer *x, const char *name, size_t nlen,
 {
     size_t need = nlen + 2 + vlen + 1;
 
+    if (x->native) /* straight into the request head; removals are curl's */
+        return kind == HDR_REMOVE ? 0 : pl__h1_client_put_header(x, name, nlen, value, vlen);
+
     if (x->hdr_len + need > x->hdr_cap) {
         size_t cap = x->hdr_cap ? x->hdr_cap : 1024;
         while (cap < x->hdr_len + need)

@@ -84,13 +84,19 @@ int pl__xfer_resp_header(pl_upstream_xfer *x, const char *name, size_t nlen,
 void pl__xfer_head_complete(pl_upstream_xfer *x);
 /** The whole response arrived: run the response handler or finish. */
 void pl__xfer_finish(pl_upstream_xfer *x);
-/** Fills x->hdr_mem with the forwarded request headers. Returns 0 or PL_ENOMEM. */
+/**
+ * Writes the forwarded request headers: into x->hdr_mem for libcurl, into
+ * the request head for the native client. Returns 0 or PL_ENOMEM.
+ */
 int pl__xfer_build_headers(pl_upstream_xfer *x, pl_stream *s);
 /** (Re)arms the transfer's timeout with `ms`. */
 void pl__xfer_arm(pl_upstream_xfer *x, uint64_t ms);
 
 /* ---- h1_client.c ---- */
 
+/** Appends "name: value" to the request head being built. Returns 0 or PL_ENOMEM. */
+int pl__h1_client_put_header(pl_upstream_xfer *x, const char *name, size_t nlen,
+                             const char *value, size_t vlen);
 /** True when `up` is served by the native client (plain http, HTTP/1.1). */
 int pl__h1_client_serves(const pl_upstream_config *up);
 /** Creates the worker's pools. Returns 0 or PL_ENOMEM. */

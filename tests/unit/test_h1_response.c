@@ -101,6 +101,11 @@ static void test_content_length(void **state)
     expect_everywhere("HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n"
                       "X-Pad:   spaced out  \r\n\r\nhello",
                       0, "Server=x;Content-Length=5;X-Pad=spaced out;", "hello", 200, 1);
+    /* Tabs and obs-text are fine inside long values (checked 8 bytes at a time). */
+    expect_everywhere("HTTP/1.1 200 OK\r\nX-Long: tab\tinside a long value \xc3\xa9\xc3\xa9 end\r\n"
+                      "Content-Length: 0\r\n\r\n",
+                      0, "X-Long=tab\tinside a long value \xc3\xa9\xc3\xa9 end;Content-Length=0;",
+                      "", 200, 1);
     /* The same length twice is one length. */
     expect_everywhere("HTTP/1.1 201 Created\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
                       0, "Content-Length=2;Content-Length=2;", "ok", 201, 1);
@@ -218,6 +223,8 @@ static void test_malformed_responses(void **state)
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\n",
         "HTTP/1.1 200 OK\r\nX: \x01\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX: a long value with a DEL\x7f in its second word\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX: sixteen bytes..\x1b[31m escape\r\n\r\n",
         NULL};
 
     (void)state;
