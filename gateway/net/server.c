@@ -26,7 +26,8 @@ typedef struct pl_server {
     const pl_server_options *opts;
     uv_loop_t *loop; /* the supervising loop */
     uv_signal_t sigint, sigterm, sighup;
-    pl_policy_watch *policy_watch; /* NULL unless policies.watch */
+    pl_watch *policy_watch; /* NULL unless policies.watch */
+    pl_watch *config_watch; /* NULL unless watch_config */
     pl_worker *workers;
     unsigned nworkers;
     pl_server_state state;
@@ -536,12 +537,33 @@ static void reload_configuration(pl_server *s)
                 (unsigned long long)gen);
 }
 
-static void on_policies_changed(void *arg)
+/* A watched file changed: the same reload as SIGHUP. */
+static void on_watched_change(void *arg)
 {
     pl_server *s = arg;
 
     if (!s->stopping)
         reload_configuration(s);
+}
+
+/* watch_config: the file's folder is watched (editors replace the file). */
+static void watch_config_file(pl_server *s)
+{
+    const char *path = s->opts->config_path;
+    const char *slash = strrchr(path, '/');
+    char dir[1024];
+    int rc;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    rc = pl_watch_start(s->loop, dir, slash ? slash + 1 : path, on_watched_change, s,
+                        &s->config_watch);
+    if (rc != 0)
+        pl_log_error("cannot watch the configuration file %s: %s", path, pl_strerror(rc));
+    else
+        pl_log_info("watching %s for changes", path);
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -564,8 +586,10 @@ static void on_signal(uv_signal_t *handle, int signum)
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sighup, NULL);
-    pl_policy_watch_stop(s->policy_watch);
+    pl_watch_stop(s->policy_watch);
     s->policy_watch = NULL;
+    pl_watch_stop(s->config_watch);
+    s->config_watch = NULL;
 }
 
 static unsigned worker_count(const pl_config *cfg)
@@ -643,8 +667,10 @@ int pl_server_run(const pl_server_options *opts)
     apply_log_settings(rt->config);
     n = worker_count(rt->config);
     s.loop = uv_default_loop();
-    pl_policy_watch_configured(s.loop, rt->config, on_policies_changed, &s,
+    pl_policy_watch_configured(s.loop, rt->config, on_watched_change, &s,
                                &s.policy_watch);
+    if (rt->config->watch_config)
+        watch_config_file(&s);
     s.state.nworkers = n;
     s.state.access_fd = access_log_open(rt->config);
     rc = pl_metrics_init(n);
@@ -670,7 +696,8 @@ int pl_server_run(const pl_server_options *opts)
                       "ready with %u worker(s)", n);
         uv_run(s.loop, UV_RUN_DEFAULT);
     } else {
-        pl_policy_watch_stop(s.policy_watch);
+        pl_watch_stop(s.policy_watch);
+        pl_watch_stop(s.config_watch);
         uv_close((uv_handle_t *)&s.sigint, NULL);
         uv_close((uv_handle_t *)&s.sigterm, NULL);
         uv_close((uv_handle_t *)&s.sighup, NULL);

@@ -129,6 +129,7 @@ typedef struct pl_config {
     pl_limits_config limits;
     pl_timeouts_config timeouts;
     int64_t drain_timeout;  /* ms */
+    int watch_config;       /* reload when the file changes (read at start) */
     pl_access_log_config access_log;
     /* private: */
     pl_arena arena;

@@ -8,6 +8,7 @@
 #ifndef PARLEY_POLICY_H
 #define PARLEY_POLICY_H
 
+#include "parley/watch.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -248,19 +249,6 @@ pl_policy_reload_stats pl_policy_reload_stats_get(void);
 void pl_policy_reload_count(int ok);
 
 struct uv_loop_s;
-typedef struct pl_policy_watch pl_policy_watch;
-
-/**
- * Watches `dir` with libuv fs events on `loop`; after a burst of changes
- * settles (100 ms), calls `on_change(arg)` on the loop's thread. Returns 0
- * and the watcher in *out, or PL_ESYS/PL_ENOMEM (nothing to free then).
- */
-int pl_policy_watch_start(struct uv_loop_s *loop, const char *dir,
-                          void (*on_change)(void *arg), void *arg,
-                          pl_policy_watch **out);
-
-/** Stops the watcher; its memory is freed from the close callbacks. */
-void pl_policy_watch_stop(pl_policy_watch *w);
 
 /**
  * For a reload: loads the policies configured in `cfg`, logs every error
@@ -271,13 +259,14 @@ void pl_policy_watch_stop(pl_policy_watch *w);
 int pl_policy_reload(const struct pl_config *cfg, pl_policy_set **out);
 
 /**
- * Starts a watcher on the policies folder of `cfg` when policies.watch is
- * on and the folder exists; *out stays NULL otherwise. Logs what it does.
- * Returns 0 or the error of pl_policy_watch_start() (also logged).
+ * Starts a watcher (parley/watch.h) on the policies folder of `cfg` when
+ * policies.watch is on and the folder exists; *out stays NULL otherwise.
+ * Logs what it does. Returns 0 or the error of pl_watch_start() (also
+ * logged). Stop it with pl_watch_stop().
  */
 int pl_policy_watch_configured(struct uv_loop_s *loop, const struct pl_config *cfg,
                                void (*on_change)(void *arg), void *arg,
-                               pl_policy_watch **out);
+                               pl_watch **out);
 
 /** Writes the policies folder for `cfg` (resolved) into buf; returns buf. */
 const char *pl_policy_configured_dir(const struct pl_config *cfg, char *buf,

@@ -147,6 +147,26 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(metric(gw.admin_base,
                                 'parley_config_reloads_total{result="rejected"}'), 1)
 
+    def test_watch_config_reloads_when_the_file_changes(self):
+        gw = Gateway("watch_config: true\nroutes:\n  - path: /echo/old\n"
+                     "    upstream: {backend}\n", backend=self.backend).start()
+        self.addCleanup(gw.stop)
+        self.assertTrue(any("watching " + gw.config_path in l for l in gw.seen), gw.seen)
+        code = lambda path: curl("-o", "/dev/null", "-w", "%{http_code}", gw.base + path).stdout
+        self.assertEqual(code("/echo/new"), b"404")
+        # An edit is a reload, no signal needed ...
+        gw.rewrite("watch_config: true\nroutes:\n  - path: /echo/new\n"
+                   "    upstream: {backend}\n", backend=self.backend)
+        gw.wait_line("configuration reloaded (generation 2)")
+        self.assertEqual(code("/echo/new"), b"200")
+        # ... and a broken edit is refused with its position.
+        gw.rewrite("watch_config: true\nroutes: 5\n")
+        self.assertIn(gw.config_path + ":7:9:", gw.wait_line("reload rejected"))
+        gw.wait_line("keeping the running configuration")
+        self.assertEqual(code("/echo/new"), b"200")
+        gw.signal(signal.SIGTERM)
+        self.assertEqual(gw.wait_exit(), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
