@@ -33,6 +33,7 @@ struct pl_h2 {
     uint64_t refill_ms;
     pl_h2_mem mem;
     int frame_buf_used; /* output produced since the last idle release */
+    unsigned request_ids; /* x-request-id headers sent */
 };
 
 static const pl_limits_config *limits(pl_h2 *h)
@@ -434,8 +435,10 @@ void pl__h2_send_head(pl_conn *c, pl_stream *s)
             continue;
         uint8_t flags = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
         /* A value unique to each response only churns the HPACK table
-         * (and nghttp2 compares it against every entry of that name). */
-        if (hd->name_len == 12 && memcmp(hd->name, "x-request-id", 12) == 0)
+         * (and nghttp2 compares it against every entry of that name). One
+         * in 64 is indexed so that the others can refer to the name. */
+        if (hd->name_len == 12 && memcmp(hd->name, "x-request-id", 12) == 0 &&
+            h->request_ids++ % 64 != 0)
             flags |= NGHTTP2_NV_FLAG_NO_INDEX;
         nva[n++] = (nghttp2_nv){(uint8_t *)hd->name, (uint8_t *)hd->value,
                                 hd->name_len, hd->value_len, flags};
