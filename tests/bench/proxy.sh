@@ -153,11 +153,30 @@ start 0 nghttpx nghttpx --workers=1 --log-level=ERROR \
 
 for p in $BE $BE2 $P_H $P_T $C_H $N_H $N_C $N_T $X_H $X_T; do wait_port "$p"; done
 
-# run NAME TARGET PROTO URL H2LOAD-ARGS: one measurement, one result line
+# The process doing the target's work: Parley itself, the nginx and
+# nghttpx workers (children of their masters), the backend for "direct".
+pid_of() {
+    case $1 in
+    parley) echo "$PID_parley" ;;
+    parley-curl) echo "$PID_parleycurl" ;;
+    nginx) pgrep -P "$(cat "$WORK/ng/nginx.pid")" | head -1 ;;
+    nghttpx) pgrep -P "$PID_nghttpx" | head -1 ;;
+    direct) pgrep -P "$(cat "$WORK/be/nginx.pid")" | head -1 ;;
+    esac
+}
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run NAME TARGET PROTO URL H2LOAD-ARGS: one measurement, one result line.
+# Besides req/s and p99 it records the target's CPU time per request (user
+# + system, from /proc over the warm-up and the run): what the proxy itself
+# costs, whichever core is the bottleneck.
 run() {
     log="$WORK/run.log"
     rm -f "$log"
+    tpid=$(pid_of "$2")
+    t0=$(ticks "$tpid"); w0=$(date +%s.%N)
     out=$(taskset -c 1 h2load $5 -D "$DURATION" --warm-up-time=1 --log-file="$log" "$4" 2>&1) || true
+    t1=$(ticks "$tpid"); w1=$(date +%s.%N)
     rps=$(printf '%s\n' "$out" | sed -n 's/^finished in [^,]*, \([0-9.]*\) req\/s.*/\1/p')
     failed=$(printf '%s\n' "$out" | sed -n 's/^requests: .* \([0-9]*\) failed.*/\1/p')
     p99=$(python3 - "$log" <<'PY'
@@ -169,7 +188,9 @@ except OSError:
     print("nan")
 PY
 )
-    echo "$1 $2 $3 ${rps:-0} $p99 ${failed:-?}" >>"$WORK/results"
+    cpu=$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v w0="$w0" -v w1="$w1" \
+          -v rps="${rps:-0}" 'BEGIN { if (rps > 0) printf "%.1f", t / hz / (w1 - w0) / rps * 1e6; else print "nan" }')
+    echo "$1 $2 $3 ${rps:-0} $p99 ${failed:-?} $cpu" >>"$WORK/results"
 }
 
 SCEN="h1-c50 h1-c1 h2c-c10m10 h2c-c1m1 h2tls-c10m10"
@@ -217,17 +238,18 @@ python3 - "$WORK/results" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 data = {}
-for s, t, r, rps, p99, failed in rows:
-    data.setdefault(s, {}).setdefault(t, []).append((float(rps), float(p99), failed))
-print("| scenario | target | req/s (median) | p99 ms (median) | vs nginx | vs nghttpx | failed |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+for s, t, r, rps, p99, failed, cpu in rows:
+    data.setdefault(s, {}).setdefault(t, []).append((float(rps), float(p99), failed, float(cpu)))
+print("| scenario | target | req/s (median) | p99 ms (median) | vs nginx | vs nghttpx | CPU µs/req (median) | failed |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for s in data:
     med = {t: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v),
-               ",".join(x[2] for x in v)) for t, v in data[s].items()}
-    for t, (rps, p99, failed) in med.items():
+               ",".join(x[2] for x in v), statistics.median(x[3] for x in v))
+           for t, v in data[s].items()}
+    for t, (rps, p99, failed, cpu) in med.items():
         vn = "%.2f" % (rps / med["nginx"][0]) if med.get("nginx", (0,))[0] else "-"
         vx = "%.2f" % (rps / med["nghttpx"][0]) if med.get("nghttpx", (0,))[0] else "-"
-        print(f"| {s} | {t} | {rps:,.0f} | {p99:.2f} | {vn} | {vx} | {failed} |")
+        print(f"| {s} | {t} | {rps:,.0f} | {p99:.2f} | {vn} | {vx} | {cpu:.1f} | {failed} |")
 PY
 }
 
