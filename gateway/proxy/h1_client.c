@@ -388,7 +388,7 @@ static void conn_connect(pl_h1_conn *c)
     rc = uv_getaddrinfo(c->cl->pw->loop, &c->gai, on_resolved, p->host, p->port,
                         &hints);
     if (rc != 0) {
-        c->state = C_CONNECTING; /* no request pending: close directly */
+        c->state = C_CONNECTING; /* no lookup pending: close the handle now */
         connect_failed(c, rc);
     }
 }
