@@ -257,6 +257,14 @@ static const pl_cfg_directive timeouts_directives[] = {
      .max = HOUR_MS,
      .doc = "time from sending a request until the upstream's response head, "
             "and longest pause inside the response body (504)"},
+    {.name = "upstream_idle",
+     .type = PL_CFG_DURATION,
+     .offset = offsetof(pl_timeouts_config, upstream_idle),
+     .default_value = "4s",
+     .min = 0,
+     .max = HOUR_MS,
+     .doc = "how long an idle connection to an http:// upstream is kept for "
+            "reuse (0: one connection per request)"},
 };
 
 const pl_cfg_section pl__timeouts_section = {

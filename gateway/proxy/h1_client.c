@@ -21,7 +21,6 @@
 #include <strings.h>
 
 #define H1_IDLE_MAX 512         /* idle connections kept per upstream */
-#define H1_IDLE_MS 4000         /* an idle connection older than this is closed */
 #define H1_OUT_MAX 65536        /* request body bytes gathered per write */
 #define H1_READ_SIZE 65536      /* bytes read per call */
 
@@ -221,8 +220,11 @@ static void idle_remove(pl_h1_conn *c)
     c->pool->nidle--;
 }
 
-/* A fresh idle connection of the pool, or NULL. Stale ones are closed. */
-static pl_h1_conn *pool_take(pl_h1_pool *p, uint64_t now)
+/*
+ * A fresh idle connection of the pool, or NULL. Ones idle for longer than
+ * `max_idle` ms are closed.
+ */
+static pl_h1_conn *pool_take(pl_h1_pool *p, uint64_t now, uint64_t max_idle)
 {
     while (p->idle != NULL) {
         pl_h1_conn *c = p->idle;
@@ -230,18 +232,18 @@ static pl_h1_conn *pool_take(pl_h1_pool *p, uint64_t now)
         p->nidle--;
         c->idle = 0;
         c->idle_next = NULL;
-        if (now - c->idle_since <= H1_IDLE_MS)
+        if (now - c->idle_since <= max_idle)
             return c;
         conn_close(c);
     }
     return NULL;
 }
 
-static void pool_put(pl_h1_conn *c)
+static void pool_put(pl_h1_conn *c, uint64_t max_idle)
 {
     pl_h1_pool *p = c->pool;
 
-    if (c->cl->closing || p->nidle >= H1_IDLE_MAX) {
+    if (c->cl->closing || p->nidle >= H1_IDLE_MAX || max_idle == 0) {
         conn_close(c);
         return;
     }
@@ -663,7 +665,9 @@ void pl__h1_client_start(pl_upstream_xfer *x)
     pl_h1_pool *p = pool_for(cl, x->s->route->up->url);
     pl_h1_conn *c = NULL;
 
-    if (p == NULL || ((c = pool_take(p, uv_now(x->pw->loop))) == NULL &&
+    if (p == NULL ||
+        ((c = pool_take(p, uv_now(x->pw->loop),
+                        (uint64_t)x->s->rt->config->timeouts.upstream_idle)) == NULL &&
          (c = conn_new(cl, p)) == NULL)) {
         xfer_error(x, PL_UPERR_OTHER, 503, "overloaded", "out of memory");
         return;
@@ -731,7 +735,7 @@ static void response_done(pl_h1_conn *c, pl_upstream_xfer *x, int leftover)
     c->x = NULL;
     x->conn = NULL;
     if (reuse)
-        pool_put(c);
+        pool_put(c, (uint64_t)x->s->rt->config->timeouts.upstream_idle);
     else
         conn_close(c);
     pl__xfer_finish(x);

@@ -44,6 +44,7 @@ typedef struct pl_timeouts_config {
     int64_t keepalive_idle;    /* ms an idle connection stays open */
     int64_t upstream_connect;  /* ms to connect to an upstream */
     int64_t upstream_response; /* ms until the upstream's response head */
+    int64_t upstream_idle;     /* ms an idle upstream connection is reused */
 } pl_timeouts_config;
 
 typedef struct pl_admin_config {

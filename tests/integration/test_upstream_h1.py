@@ -220,6 +220,18 @@ class NativeClient(unittest.TestCase):
         self.assertTrue(r.stdout.endswith(b"bit by"), r.stdout)
 
 
+class Settings(unittest.TestCase):
+    def test_upstream_idle_zero_means_a_connection_per_request(self):
+        backend = ScriptedBackend()
+        self.addCleanup(backend.stop)
+        gw = Gateway("timeouts:\n  upstream_idle: 0\nroutes:\n  - upstream: {backend}\n",
+                     backend=backend).start()
+        self.addCleanup(gw.stop)
+        for _ in range(3):
+            r = curl("-w", "\n%{http_code}", gw.base + "/keep")
+            self.assertEqual(status_and_body(r), (200, b"ok"))
+        self.assertEqual(backend.connections, 3)
+
 class HostNamesAndCurl(unittest.TestCase):
     def test_host_name_upstream_and_curl_client(self):
         backend = ScriptedBackend()
