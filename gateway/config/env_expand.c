@@ -42,16 +42,8 @@ typedef struct out_buf {
 
 static int out_put(out_buf *o, const char *s, size_t n)
 {
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = (o->cap ? o->cap : 64);
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        char *d = realloc(o->data, cap);
-        if (d == NULL)
-            return PL_ENOMEM;
-        o->data = d;
-        o->cap = cap;
-    }
+    if (pl_grow(&o->data, &o->cap, o->len + n + 1, 64) != 0)
+        return PL_ENOMEM;
     memcpy(o->data + o->len, s, n);
     o->len += n;
     o->data[o->len] = '\0';

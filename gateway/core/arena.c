@@ -178,3 +178,19 @@ void pl_arena_free(pl_arena *a)
     }
     pl_arena_init(a, a->cap);
 }
+
+int pl_grow(char **buf, size_t *cap, size_t need, size_t first)
+{
+    size_t n = *cap ? *cap : first;
+    char *p;
+
+    if (need <= *cap)
+        return 0;
+    while (n < need)
+        n *= 2;
+    if ((p = realloc(*buf, n)) == NULL)
+        return PL_ENOMEM;
+    *buf = p;
+    *cap = n;
+    return 0;
+}

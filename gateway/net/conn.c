@@ -45,16 +45,8 @@ void pl__conn_set_proto(pl_conn *c, pl_proto p)
 
 static int out_append(pl_outbuf *o, const void *data, size_t len)
 {
-    if (o->len + len > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->len + len)
-            cap *= 2;
-        char *n = realloc(o->data, cap);
-        if (n == NULL)
-            return PL_ENOMEM;
-        o->data = n;
-        o->cap = cap;
-    }
+    if (pl_grow(&o->data, &o->cap, o->len + len, 4096) != 0)
+        return PL_ENOMEM;
     memcpy(o->data + o->len, data, len);
     o->len += len;
     return 0;

@@ -176,14 +176,8 @@ static long scan_head(pl_h1 *h, const char *p, size_t len)
 
 static int hbuf_append(pl_h1 *h, const char *at, size_t len)
 {
-    if (h->hlen + len + 1 > h->hcap) {
-        size_t cap = (h->hlen + len + 1) * 2;
-        char *n = realloc(h->hbuf, cap);
-        if (n == NULL)
-            return -1;
-        h->hbuf = n;
-        h->hcap = cap;
-    }
+    if (pl_grow(&h->hbuf, &h->hcap, h->hlen + len + 1, 256) != 0)
+        return -1;
     memcpy(h->hbuf + h->hlen, at, len);
     h->hlen += len;
     return 0;

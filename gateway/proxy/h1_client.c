@@ -445,19 +445,7 @@ static void conn_lost(pl_h1_conn *c, int err)
 
 static int out_reserve(pl_h1_conn *c, size_t more)
 {
-    size_t need = c->out_len + more;
-
-    if (need <= c->out_cap)
-        return 0;
-    size_t cap = c->out_cap ? c->out_cap : 1024;
-    while (cap < need)
-        cap *= 2;
-    char *n = realloc(c->out, cap);
-    if (n == NULL)
-        return PL_ENOMEM;
-    c->out = n;
-    c->out_cap = cap;
-    return 0;
+    return pl_grow(&c->out, &c->out_cap, c->out_len + more, 1024);
 }
 
 /* Appends to `out`, which out_reserve() made large enough. */

@@ -8,6 +8,8 @@
  */
 #include "parley/h1_response.h"
 
+#include "parley/arena.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -270,16 +272,8 @@ static pl_h1_resp_result parse_head(pl_h1_resp *r, const char *h, size_t n)
 
 static int buf_append(pl_h1_resp *r, const char *p, size_t n)
 {
-    if (r->buf_len + n > r->buf_cap) {
-        size_t cap = r->buf_cap ? r->buf_cap : 1024;
-        while (cap < r->buf_len + n)
-            cap *= 2;
-        char *b = realloc(r->buf, cap);
-        if (b == NULL)
-            return -1;
-        r->buf = b;
-        r->buf_cap = cap;
-    }
+    if (pl_grow(&r->buf, &r->buf_cap, r->buf_len + n, 1024) != 0)
+        return -1;
     memcpy(r->buf + r->buf_len, p, n);
     r->buf_len += n;
     return 0;

@@ -534,16 +534,8 @@ static int hdr_put(pl_upstream_xfer *x, const char *name, size_t nlen,
     if (x->native) /* straight into the request head; removals are curl's */
         return kind == HDR_REMOVE ? 0 : pl__h1_client_put_header(x, name, nlen, value, vlen);
 
-    if (x->hdr_len + need > x->hdr_cap) {
-        size_t cap = x->hdr_cap ? x->hdr_cap : 1024;
-        while (cap < x->hdr_len + need)
-            cap *= 2;
-        char *n = realloc(x->hdr_mem, cap);
-        if (n == NULL)
-            return PL_ENOMEM;
-        x->hdr_mem = n;
-        x->hdr_cap = cap;
-    }
+    if (pl_grow(&x->hdr_mem, &x->hdr_cap, x->hdr_len + need, 1024) != 0)
+        return PL_ENOMEM;
     char *p = x->hdr_mem + x->hdr_len;
     memcpy(p, name, nlen);
     p += nlen;

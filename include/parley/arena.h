@@ -54,6 +54,14 @@ void pl_arena_reset(pl_arena *a);
 /** Frees everything; `a` may be initialised again afterwards. */
 void pl_arena_free(pl_arena *a);
 
+/**
+ * Grows a malloc'd buffer: when *cap < need, reallocates *buf to the first
+ * power-of-two multiple of `first` (or of *cap) that holds `need` bytes.
+ * Returns 0, or PL_ENOMEM with *buf and *cap unchanged. The buffers of
+ * in-flight bytes (connections, bodies, heads) all grow this way.
+ */
+int pl_grow(char **buf, size_t *cap, size_t need, size_t first);
+
 #ifdef __cplusplus
 }
 #endif
