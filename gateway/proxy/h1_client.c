@@ -614,6 +614,13 @@ static int build_head(pl_upstream_xfer *x, pl_h1_conn *c)
     out_put(c, " HTTP/1.1\r\n", 11);
     if (pl__xfer_build_headers(x, s) != 0 || out_reserve(c, (size_t)flen + 2) != 0)
         return PL_ENOMEM;
+    /* HTTP/1.1 needs a Host: an HTTP/1.0 client may not have sent one. */
+    if (s->authority == NULL &&
+        pl__h1_client_put_header(x, "Host", 4, c->pool->authority,
+                                 c->pool->authority_len) != 0)
+        return PL_ENOMEM;
+    if (out_reserve(c, (size_t)flen + 2) != 0)
+        return PL_ENOMEM;
     out_put(c, framing, (size_t)flen);
     out_put(c, "\r\n", 2);
     return 0;

@@ -168,6 +168,18 @@ class NativeClient(unittest.TestCase):
         self.assertNotIn("expect", names)
         self.assertNotIn("connection", names)
         self.assertEqual(names.count("host"), 1)
+        # An HTTP/1.0 client need not send Host; the upstream still gets one.
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=30) as s:
+            s.sendall(b"GET /keep HTTP/1.0\r\n\r\n")
+            answer = b""
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                answer += b
+        self.assertTrue(answer.startswith(b"HTTP/1.0 200"), answer)
+        head = self.backend.heads[-1].split("\r\n")
+        self.assertIn(f"Host: 127.0.0.1:{self.backend.port}", head)
 
     def test_stale_keepalive_connection_is_retried_once(self):
         self.assertEqual(self.get("/drop-next"), (200, b"first"))
