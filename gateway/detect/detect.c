@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unicode/uchar.h>
-#include <unicode/uscript.h>
-
 #include "detect_internal.h"
 #include "parley/text.h"
 
@@ -23,8 +20,6 @@
 #define MODEL_FILE "langid.bin"
 #define VARIETY_DIR "varieties"
 #define WORDS_DIR "words"
-/* Penalty per step of backing off to a shorter context: ln 0.4 ("stupid backoff"). */
-#define LN_BACKOFF (-0.916)
 /*
  * Overlapping n-grams are far from independent, so the summed log-likelihood
  * overstates the evidence; dividing by this temperature calibrates it against
@@ -71,8 +66,7 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
         goto fail;
     pl__words_bind(d->words, &d->model);
     index_scripts(d);
-    for (uint32_t l = 0; l < d->model.nlangs; l++)
-        d->unseen[l] = -(double)d->model.langs[l].floor_q * d->model.qstep - LN_BACKOFF;
+    pl__score_init(d);
     *out = d;
     return 0;
 fail:
@@ -105,70 +99,6 @@ size_t pl_detect_model_size(const pl_detector *d)
     return d ? d->model.size : 0;
 }
 
-/* ASCII is most of the text in Latin-script chat; it needs no ICU lookups. */
-static bool is_ascii_letter(UChar32 c)
-{
-    return (uint32_t)((c | 0x20) - 'a') < 26;
-}
-
-static bool is_letter(UChar32 c)
-{
-    return c < 0x80 ? is_ascii_letter(c) : u_isalpha(c);
-}
-
-static UChar32 to_lower(UChar32 c)
-{
-    return c < 0x80 ? (is_ascii_letter(c) ? (c | 0x20) : c) : u_tolower(c);
-}
-
-static UScriptCode script_of(UChar32 c)
-{
-    if (c < 0x80)
-        return is_ascii_letter(c) ? USCRIPT_LATIN : USCRIPT_COMMON;
-    UErrorCode st = U_ZERO_ERROR;
-    UScriptCode sc = uscript_getScript(c, &st);
-    return U_FAILURE(st) ? USCRIPT_UNKNOWN : sc;
-}
-
-/* Next code point of text already validated as UTF-8. */
-static UChar32 next_cp(const char *s, size_t *i)
-{
-    const uint8_t *u = (const uint8_t *)s + *i;
-    if (u[0] < 0x80) {
-        *i += 1;
-        return u[0];
-    }
-    if (u[0] < 0xE0) {
-        *i += 2;
-        return ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
-    }
-    if (u[0] < 0xF0) {
-        *i += 3;
-        return ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-    }
-    *i += 4;
-    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
-}
-
-static bool is_japanese_script(UScriptCode s)
-{
-    return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA;
-}
-
-/* Letters of script `s` take part in scoring a text whose main script is `main`. */
-static bool compatible(UScriptCode s, UScriptCode main)
-{
-    return s == main || (is_japanese_script(s) && is_japanese_script(main));
-}
-
-static bool is_mark(UChar32 c)
-{
-    if (c < 0x300) /* below the first combining mark */
-        return false;
-    int8_t t = u_charType(c);
-    return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
-}
-
 typedef struct script_count {
     UScriptCode script;
     size_t letters;
@@ -187,9 +117,9 @@ static void survey_text(const char *s, size_t len, survey *sv)
     bool prev_letter = false;
     memset(sv, 0, sizeof *sv);
     while (i < len) {
-        UChar32 c = next_cp(s, &i);
-        if (is_letter(c)) {
-            UScriptCode sc = script_of(c);
+        UChar32 c = pl__next_cp(s, &i);
+        if (pl__is_letter(c)) {
+            UScriptCode sc = pl__script_of(c);
             size_t k;
             for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
                 ;
@@ -226,7 +156,7 @@ static UScriptCode main_script(const survey *sv, size_t *letters)
     }
     /* Japanese mixes kanji and kana; count them together. */
     for (size_t k = 0; k < sv->nseen; k++)
-        if (compatible(sv->seen[k].script, best))
+        if (pl__compatible(sv->seen[k].script, best))
             total += sv->seen[k].letters;
     *letters = total;
     return best;
@@ -280,159 +210,6 @@ static size_t pick_candidates(const pl_detector *d, UScriptCode sc, bool *cand)
     return 0;
 }
 
-/* Candidates this far behind the best are dropped (posterior below e^-30). */
-#define PRUNE_MARGIN 30.0
-
-/*
- * Positions are scored in batches: first every n-gram of every position in
- * the batch is hashed and its directory slot prefetched, then its records
- * are prefetched, then the positions are scored. The lookups are cache
- * misses in a 20 MB table; batching lets dozens of them overlap instead of
- * waiting for each in turn.
- */
-#define BATCH 16
-
-typedef struct batch_pos {
-    uint64_t hash[PL__NGRAM_MAX + 1];
-    const uint8_t *rec[PL__NGRAM_MAX + 1];
-    const uint8_t *end[PL__NGRAM_MAX + 1];
-    int nmax;
-} batch_pos;
-
-typedef struct scorer {
-    const pl__model *m;
-    bool *cand;
-    uint8_t active[PL__LANG_MAX];
-    size_t nactive;
-    double *score;
-    /* Per language: the value of the current position so far, and the value
-     * of a character it never saw (ln P(unseen) - LN_BACKOFF, see score_position). */
-    double val[PL__LANG_MAX + 1];
-    const double *unseen;
-    /* The last PL__NGRAM_MAX characters of the current word. */
-    uint32_t ring[PL__NGRAM_MAX];
-    size_t wordlen;
-    batch_pos batch[BATCH];
-    size_t nbatch;
-} scorer;
-
-/* Hashes the n-grams ending at the character just pushed and queues them. */
-static void queue_position(scorer *sc)
-{
-    batch_pos *bp = &sc->batch[sc->nbatch++];
-    uint64_t h = PL__NGRAM_SEED;
-    bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
-    for (int n = 1; n <= bp->nmax; n++) {
-        h = pl__ngram_step(h, sc->ring[(sc->wordlen - (size_t)n) % PL__NGRAM_MAX]);
-        bp->hash[n] = pl__ngram_mix(h);
-        pl__model_prefetch(sc->m, bp->hash[n]);
-    }
-}
-
-/*
- * Scores one queued position against every active candidate. Orders are
- * visited from 1 up and each posting overwrites its language's value, so a
- * language ends with its longest known context: the backoff result without
- * a branch per posting (most postings belong to languages still in the race,
- * and a data-dependent branch on each was the main cost).
- */
-static void score_position(scorer *sc, const batch_pos *bp)
-{
-    const pl__model *m = sc->m;
-    int nmax = bp->nmax;
-    double *val = sc->val;
-
-    for (int n = 1; n <= nmax; n++) {
-        const pl__posting *p;
-        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
-        double pen = -n * LN_BACKOFF;
-        for (size_t i = 0; i < cnt; i++)
-            val[p[i].lang] = pen + m->qval[p[i].q];
-    }
-    for (size_t k = 0; k < sc->nactive; k++) {
-        uint8_t l = sc->active[k];
-        int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
-        sc->score[l] += val[l] + top * LN_BACKOFF;
-        val[l] = sc->unseen[l];
-    }
-}
-
-/* Looks up and scores every queued position. */
-static void flush_batch(scorer *sc)
-{
-    for (size_t j = 0; j < sc->nbatch; j++) {
-        batch_pos *bp = &sc->batch[j];
-        for (int n = 1; n <= bp->nmax; n++) {
-            bp->rec[n] = pl__model_bucket(sc->m, bp->hash[n], &bp->end[n]);
-            __builtin_prefetch(bp->rec[n]);
-        }
-    }
-    for (size_t j = 0; j < sc->nbatch; j++)
-        score_position(sc, &sc->batch[j]);
-    sc->nbatch = 0;
-}
-
-/* Drops the candidates that can no longer win; long texts get cheap fast. */
-static void prune(scorer *sc)
-{
-    double best = -INFINITY;
-    for (size_t k = 0; k < sc->nactive; k++)
-        if (sc->score[sc->active[k]] > best)
-            best = sc->score[sc->active[k]];
-    size_t o = 0;
-    for (size_t k = 0; k < sc->nactive; k++) {
-        uint8_t l = sc->active[k];
-        if (sc->score[l] >= best - PRUNE_MARGIN)
-            sc->active[o++] = l;
-        else
-            sc->cand[l] = false;
-    }
-    sc->nactive = o;
-}
-
-static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
-{
-    size_t i = 0;
-    sc->wordlen = 0;
-    for (uint32_t l = 0; l < sc->m->nlangs; l++) {
-        if (sc->cand[l]) {
-            sc->active[sc->nactive++] = (uint8_t)l;
-            sc->val[l] = sc->unseen[l];
-        }
-    }
-    while (i < len) {
-        UChar32 c = next_cp(s, &i);
-        if (is_letter(c)) {
-            if (!compatible(script_of(c), main)) {
-                sc->wordlen = 0;
-                continue;
-            }
-            UChar32 lc = to_lower(c);
-            sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
-            sc->wordlen++;
-            queue_position(sc);
-            if (sc->nbatch == BATCH) {
-                /* Long runs without spaces (Chinese, Japanese): prune inside them too. */
-                flush_batch(sc);
-                if (sc->nactive > 1)
-                    prune(sc);
-                if (sc->nactive == 1)
-                    return;
-            }
-        } else if (!is_mark(c)) {
-            /* The model's n-grams never span words; marks are left out of them. */
-            flush_batch(sc);
-            if (sc->wordlen > 0 && sc->nactive > 1)
-                prune(sc);
-            /* One candidate left: the rest of the text cannot change the answer. */
-            if (sc->nactive == 1)
-                return;
-            sc->wordlen = 0;
-        }
-    }
-    flush_batch(sc);
-}
-
 typedef struct ranked {
     uint32_t lang;
     double p;
@@ -442,7 +219,7 @@ typedef struct ranked {
 static void set_script(pl_detect_result *out, UScriptCode sc, const survey *sv)
 {
     const char *name = uscript_getShortName(sc);
-    if (is_japanese_script(sc) && sv->kana)
+    if (pl__is_japanese_script(sc) && sv->kana)
         name = "Jpan";
     snprintf(out->script, sizeof out->script, "%s", name ? name : "Zyyy");
 }
@@ -489,18 +266,9 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     if (ncand == 0)
         goto done;
 
-    /* On the stack: no allocation per message. Only the part before the
-     * batch needs clearing. */
-    scorer scr, *sc = &scr;
-    memset(sc, 0, offsetof(scorer, batch));
-    sc->nbatch = 0;
     memset(score, 0, sizeof score);
-    sc->m = m;
-    sc->unseen = d->unseen;
-    sc->cand = cand;
-    sc->score = score;
     if (ncand > 1) {
-        score_text(sc, text, len, main);
+        pl__score_text(d, text, len, main, cand, score);
         /* Function words settle the pairs the n-grams leave close; by now
          * pruning has usually removed one of a pair, which saves the work. */
         pl__words_apply(d->words, text, len, cand, score, LL_TEMPERATURE);

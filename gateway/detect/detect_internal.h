@@ -10,9 +10,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+
 #include "parley/detect.h"
 
 #define PL__LANG_MAX 255
+/* Per-language arrays are padded to whole vectors of four floats. */
+#define PL__LANG_PAD 256
 #define PL__MODEL_SCRIPTS 4
 #define PL__NGRAM_MAX 5
 
@@ -153,14 +158,110 @@ typedef struct pl__script_cands {
     bool cand[PL__LANG_MAX];
 } pl__script_cands;
 
+/* Four 32-bit integers, added with one instruction where the target has vectors. */
+typedef int32_t pl__v4i __attribute__((vector_size(16)));
+
+/* A value per language, readable one by one or four at a time. */
+typedef union pl__langvec {
+    pl__v4i v[PL__LANG_PAD / 4];
+    int32_t i[PL__LANG_PAD];
+} pl__langvec;
+
 struct pl_detector {
     pl__model model;
     pl__script_cands scripts[PL__SCRIPTS_MAX];
     size_t nscripts;
-    /* ln P(unseen character) per language, less the backoff step (see detect.c). */
-    double unseen[PL__LANG_MAX];
+    /* Scores are integers in units of `unit` nats (a tenth of the model's
+     * quantization step), so that sums are exact and ties are real ties. */
+    double unit;
+    int32_t backoff;     /* the backoff step, in units */
+    int32_t prune_margin; /* in units */
+    /* Per order n, the value of a posting with quantized score q (see score.c). */
+    int32_t qv[PL__NGRAM_MAX + 1][256];
+    /* ln P(unseen character) per language, less the backoff step. */
+    pl__langvec unseen;
+    /* Per longest order available at a position, the backoff correction
+     * of each language (its own longest order may be shorter). */
+    pl__langvec adj[PL__NGRAM_MAX + 1];
+    size_t nblocks; /* vectors of four languages that cover the model */
     pl__varieties *varieties;
     pl__varieties *words;
 };
+
+/* ASCII is most of the text in Latin-script chat; it needs no ICU lookups. */
+static inline bool pl__is_ascii_letter(UChar32 c)
+{
+    return (uint32_t)((c | 0x20) - 'a') < 26;
+}
+
+static inline bool pl__is_letter(UChar32 c)
+{
+    return c < 0x80 ? pl__is_ascii_letter(c) : u_isalpha(c);
+}
+
+static inline UChar32 pl__to_lower(UChar32 c)
+{
+    return c < 0x80 ? (pl__is_ascii_letter(c) ? (c | 0x20) : c) : u_tolower(c);
+}
+
+static inline UScriptCode pl__script_of(UChar32 c)
+{
+    if (c < 0x80)
+        return pl__is_ascii_letter(c) ? USCRIPT_LATIN : USCRIPT_COMMON;
+    UErrorCode st = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript(c, &st);
+    return U_FAILURE(st) ? USCRIPT_UNKNOWN : sc;
+}
+
+/* Next code point of text already validated as UTF-8. */
+static inline UChar32 pl__next_cp(const char *s, size_t *i)
+{
+    const uint8_t *u = (const uint8_t *)s + *i;
+    if (u[0] < 0x80) {
+        *i += 1;
+        return u[0];
+    }
+    if (u[0] < 0xE0) {
+        *i += 2;
+        return ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
+    }
+    if (u[0] < 0xF0) {
+        *i += 3;
+        return ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    }
+    *i += 4;
+    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
+}
+
+static inline bool pl__is_japanese_script(UScriptCode s)
+{
+    return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA;
+}
+
+/* Letters of script `s` take part in scoring a text whose main script is `main`. */
+static inline bool pl__compatible(UScriptCode s, UScriptCode main)
+{
+    return s == main || (pl__is_japanese_script(s) && pl__is_japanese_script(main));
+}
+
+static inline bool pl__is_mark(UChar32 c)
+{
+    if (c < 0x300) /* below the first combining mark */
+        return false;
+    int8_t t = u_charType(c);
+    return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
+}
+
+/* Fills the detector's scoring tables from its model; once, at open. */
+void pl__score_init(pl_detector *d);
+
+/*
+ * Adds to `score` (one double per language of the model) the n-gram
+ * log-likelihood of the letters of `text` in script `main`, for the languages
+ * marked in `cand`. Candidates that fall too far behind are unmarked in
+ * `cand` and their score is meaningless.
+ */
+void pl__score_text(const pl_detector *d, const char *text, size_t len, UScriptCode main,
+                    bool *cand, double *score);
 
 #endif

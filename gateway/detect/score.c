@@ -1,0 +1,253 @@
+/*
+ * n-gram scoring of one message: every letter of the main script is scored
+ * by each candidate language with a backoff character model of order up to
+ * 5, candidates that fall far behind are dropped, and scoring stops once
+ * the answer can no longer change.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "detect_internal.h"
+
+/* Penalty per step of backing off to a shorter context: ln 0.4 ("stupid backoff"). */
+#define LN_BACKOFF (-0.916)
+
+/* Candidates this far behind the best are dropped (posterior below e^-30). */
+#define PRUNE_MARGIN 30.0
+
+/*
+ * From this many candidates on, every language's score is updated with
+ * vector adds over the whole table; below it, only the candidates' one by
+ * one. Both compute the same sums.
+ */
+#define DENSE_MIN 12
+
+/*
+ * Positions are scored in batches: first every n-gram of every position in
+ * the batch is hashed and its directory slot prefetched, then its records
+ * are prefetched, then the positions are scored. The lookups are cache
+ * misses in a 20 MB table; batching lets dozens of them overlap instead of
+ * waiting for each in turn.
+ */
+#define BATCH 16
+
+void pl__score_init(pl_detector *d)
+{
+    const pl__model *m = &d->model;
+    /* A tenth of the quantization step keeps the backoff step within 0.5 %
+     * of ln 0.4 while every posting stays an exact integer. */
+    d->unit = m->qstep / 10.0;
+    d->backoff = (int32_t)lround(-LN_BACKOFF / d->unit);
+    d->prune_margin = (int32_t)lround(PRUNE_MARGIN / d->unit);
+    for (int n = 0; n <= PL__NGRAM_MAX; n++)
+        for (int q = 0; q < 256; q++)
+            d->qv[n][q] = n * d->backoff - 10 * q;
+    memset(&d->unseen, 0, sizeof d->unseen);
+    memset(d->adj, 0, sizeof d->adj);
+    for (uint32_t l = 0; l < m->nlangs; l++) {
+        d->unseen.i[l] = -10 * m->langs[l].floor_q + d->backoff;
+        for (int n = 0; n <= PL__NGRAM_MAX; n++) {
+            int top = n < m->langs[l].max_order ? n : m->langs[l].max_order;
+            d->adj[n].i[l] = -top * d->backoff;
+        }
+    }
+    d->nblocks = (m->nlangs + 3) / 4;
+}
+
+typedef struct batch_pos {
+    uint64_t hash[PL__NGRAM_MAX + 1];
+    const uint8_t *rec[PL__NGRAM_MAX + 1];
+    const uint8_t *end[PL__NGRAM_MAX + 1];
+    int nmax;
+} batch_pos;
+
+typedef struct scorer {
+    const pl_detector *d;
+    bool *cand;
+    uint8_t active[PL__LANG_MAX];
+    size_t nactive;
+    bool dense;
+    /* Per language: the score so far, relative to the best at the last
+     * pruning; the value of the current position so far (see
+     * score_position); all ones for the languages still in the race. */
+    pl__langvec score;
+    pl__langvec val;
+    pl__langvec alive;
+    /* The last PL__NGRAM_MAX characters of the current word. */
+    uint32_t ring[PL__NGRAM_MAX];
+    size_t wordlen;
+    batch_pos batch[BATCH];
+    size_t nbatch;
+} scorer;
+
+/* Hashes the n-grams ending at the character just pushed and queues them. */
+static void queue_position(scorer *sc)
+{
+    batch_pos *bp = &sc->batch[sc->nbatch++];
+    uint64_t h = PL__NGRAM_SEED;
+    bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
+    for (int n = 1; n <= bp->nmax; n++) {
+        h = pl__ngram_step(h, sc->ring[(sc->wordlen - (size_t)n) % PL__NGRAM_MAX]);
+        bp->hash[n] = pl__ngram_mix(h);
+        pl__model_prefetch(&sc->d->model, bp->hash[n]);
+    }
+}
+
+/*
+ * Scores one queued position against every candidate. Orders are visited
+ * from 1 up and each posting overwrites its language's value, so a language
+ * ends with its longest known context: the backoff result without a branch
+ * per posting (most postings belong to languages still in the race, and a
+ * data-dependent branch on each was the main cost). The value of an order-n
+ * posting already holds n backoff steps; adj takes off the steps the
+ * language could have had at this position.
+ */
+static void score_position(scorer *sc, const batch_pos *bp)
+{
+    const pl_detector *d = sc->d;
+    int nmax = bp->nmax;
+    int32_t *val = sc->val.i;
+
+    for (int n = 1; n <= nmax; n++) {
+        const pl__posting *p;
+        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+        const int32_t *qv = d->qv[n];
+        size_t i = 0;
+        for (; i + 4 <= cnt; i += 4) {
+            val[p[i].lang] = qv[p[i].q];
+            val[p[i + 1].lang] = qv[p[i + 1].q];
+            val[p[i + 2].lang] = qv[p[i + 2].q];
+            val[p[i + 3].lang] = qv[p[i + 3].q];
+        }
+        for (; i < cnt; i++)
+            val[p[i].lang] = qv[p[i].q];
+    }
+    const pl__langvec *adj = &d->adj[nmax];
+    if (sc->dense) {
+        /* The others' sums are meaningless; they are cleared at pruning. */
+        for (size_t b = 0; b < d->nblocks; b++) {
+            sc->score.v[b] += sc->val.v[b] + adj->v[b];
+            sc->val.v[b] = d->unseen.v[b];
+        }
+    } else {
+        for (size_t k = 0; k < sc->nactive; k++) {
+            uint8_t l = sc->active[k];
+            sc->score.i[l] += val[l] + adj->i[l];
+            val[l] = d->unseen.i[l];
+        }
+    }
+}
+
+/* Looks up and scores every queued position. */
+static void flush_batch(scorer *sc)
+{
+    const pl__model *m = &sc->d->model;
+    for (size_t j = 0; j < sc->nbatch; j++) {
+        batch_pos *bp = &sc->batch[j];
+        for (int n = 1; n <= bp->nmax; n++) {
+            bp->rec[n] = pl__model_bucket(m, bp->hash[n], &bp->end[n]);
+            __builtin_prefetch(bp->rec[n]);
+        }
+    }
+    for (size_t j = 0; j < sc->nbatch; j++)
+        score_position(sc, &sc->batch[j]);
+    sc->nbatch = 0;
+}
+
+/*
+ * Drops the candidates that can no longer win; long texts get cheap fast.
+ * Scores are made relative to the best, which keeps them small however long
+ * the text (only differences matter).
+ */
+static void prune(scorer *sc)
+{
+    int32_t best = INT32_MIN;
+    for (size_t k = 0; k < sc->nactive; k++)
+        if (sc->score.i[sc->active[k]] > best)
+            best = sc->score.i[sc->active[k]];
+    size_t o = 0;
+    for (size_t k = 0; k < sc->nactive; k++) {
+        uint8_t l = sc->active[k];
+        if (sc->score.i[l] >= best - sc->d->prune_margin) {
+            sc->active[o++] = l;
+            if (!sc->dense)
+                sc->score.i[l] -= best;
+        } else {
+            sc->cand[l] = false;
+            sc->alive.i[l] = 0;
+        }
+    }
+    if (sc->dense) {
+        pl__v4i bv = {best, best, best, best};
+        for (size_t b = 0; b < sc->d->nblocks; b++)
+            sc->score.v[b] = (sc->score.v[b] - bv) & sc->alive.v[b];
+    }
+    sc->nactive = o;
+    sc->dense = o >= DENSE_MIN;
+}
+
+static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode main)
+{
+    size_t i = 0;
+    sc->wordlen = 0;
+    while (i < len) {
+        UChar32 c = pl__next_cp(s, &i);
+        if (pl__is_letter(c)) {
+            if (!pl__compatible(pl__script_of(c), main)) {
+                sc->wordlen = 0;
+                continue;
+            }
+            UChar32 lc = pl__to_lower(c);
+            sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
+            sc->wordlen++;
+            queue_position(sc);
+            if (sc->nbatch == BATCH) {
+                /* Long runs without spaces (Chinese, Japanese): prune inside them too. */
+                flush_batch(sc);
+                if (sc->nactive > 1)
+                    prune(sc);
+                if (sc->nactive == 1)
+                    return;
+            }
+        } else if (!pl__is_mark(c)) {
+            /* The model's n-grams never span words; marks are left out of them. */
+            flush_batch(sc);
+            if (sc->wordlen > 0 && sc->nactive > 1)
+                prune(sc);
+            /* One candidate left: the rest of the text cannot change the answer. */
+            if (sc->nactive == 1)
+                return;
+            sc->wordlen = 0;
+        }
+    }
+    flush_batch(sc);
+}
+
+void pl__score_text(const pl_detector *d, const char *text, size_t len, UScriptCode main,
+                    bool *cand, double *score)
+{
+    /* On the stack: no allocation per message. Only the part before the
+     * batch needs setting up. */
+    scorer sc;
+    sc.d = d;
+    sc.cand = cand;
+    sc.nactive = 0;
+    sc.nbatch = 0;
+    for (size_t b = 0; b < d->nblocks; b++) {
+        sc.score.v[b] = (pl__v4i){0, 0, 0, 0};
+        sc.alive.v[b] = (pl__v4i){0, 0, 0, 0};
+        sc.val.v[b] = d->unseen.v[b];
+    }
+    for (uint32_t l = 0; l < d->model.nlangs; l++) {
+        if (cand[l]) {
+            sc.active[sc.nactive++] = (uint8_t)l;
+            sc.alive.i[l] = -1;
+        }
+    }
+    sc.dense = sc.nactive >= DENSE_MIN;
+    score_letters(&sc, text, len, main);
+    for (uint32_t l = 0; l < d->model.nlangs; l++)
+        if (cand[l])
+            score[l] += sc.score.i[l] * d->unit;
+}
