@@ -66,7 +66,8 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
         goto fail;
     pl__words_bind(d->words, &d->model);
     index_scripts(d);
-    pl__score_init(d);
+    if ((rc = pl__score_init(d, err)) < 0)
+        goto fail;
     *out = d;
     return 0;
 fail:
@@ -79,6 +80,7 @@ void pl_detect_close(pl_detector *d)
     if (d == NULL)
         return;
     pl__model_close(&d->model);
+    free(d->chdata);
     pl__varieties_free(d->varieties);
     pl__varieties_free(d->words);
     free(d);
@@ -108,34 +110,66 @@ typedef struct survey {
     script_count seen[MAX_SCRIPTS_SEEN];
     size_t nseen;
     bool kana;
-    bool needs_nfc; /* a combining mark follows a letter: precomposed forms differ */
+    bool needs_nfc; /* a character NFC may change: the model was estimated on NFC */
 } survey;
 
-static void survey_text(const char *s, size_t len, survey *sv)
+/*
+ * Length of the UTF-8 sequence at u[i], or 0 when it is not valid: the
+ * rules of pl_text_validate_utf8 (no overlong forms, surrogates or code
+ * points beyond U+10FFFF), checked here in the survey's one pass.
+ */
+static size_t utf8_len(const uint8_t *u, size_t len, size_t i)
 {
+    uint8_t b = u[i], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF)
+        n = 2;
+    else if (b >= 0xE0 && b <= 0xEF)
+        n = 3, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+    else if (b >= 0xF0 && b <= 0xF4)
+        n = 4, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (len - i < n || u[i + 1] < lo || u[i + 1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if (u[i + k] < 0x80 || u[i + k] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* Counts letters per script; returns false at the first invalid UTF-8 sequence. */
+static bool survey_text(const pl_detector *d, const char *s, size_t len, survey *sv)
+{
+    const uint8_t *u = (const uint8_t *)s;
     size_t i = 0;
-    bool prev_letter = false;
     memset(sv, 0, sizeof *sv);
     while (i < len) {
-        UChar32 c = pl__next_cp(s, &i);
-        if (pl__is_letter(c)) {
-            UScriptCode sc = pl__script_of(c);
-            size_t k;
-            for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
-                ;
-            if (k == sv->nseen && sv->nseen < MAX_SCRIPTS_SEEN)
-                sv->seen[sv->nseen++].script = sc;
-            if (k < sv->nseen)
-                sv->seen[k].letters++;
-            if (sc == USCRIPT_HIRAGANA || sc == USCRIPT_KATAKANA)
-                sv->kana = true;
-            prev_letter = true;
-        } else {
-            if (prev_letter && c >= 0x300 && u_charType(c) == U_NON_SPACING_MARK)
-                sv->needs_nfc = true;
-            prev_letter = false;
-        }
+        size_t n = utf8_len(u, len, i);
+        if (n == 0)
+            return false;
+        size_t at = i;
+        UChar32 c = pl__next_cp(s, &at);
+        i += n;
+        uint32_t info = pl__char(d, c);
+        if (info & PL__CH_NOT_NFC)
+            sv->needs_nfc = true;
+        if (!(info & PL__CH_LETTER))
+            continue;
+        UScriptCode sc = pl__char_script(info);
+        size_t k;
+        for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
+            ;
+        if (k == sv->nseen && sv->nseen < MAX_SCRIPTS_SEEN)
+            sv->seen[sv->nseen++].script = sc;
+        if (k < sv->nseen)
+            sv->seen[k].letters++;
+        if (sc == USCRIPT_HIRAGANA || sc == USCRIPT_KATAKANA)
+            sv->kana = true;
     }
+    return true;
 }
 
 /*
@@ -221,7 +255,7 @@ static void set_script(pl_detect_result *out, UScriptCode sc, const survey *sv)
     const char *name = uscript_getShortName(sc);
     if (pl__is_japanese_script(sc) && sv->kana)
         name = "Jpan";
-    snprintf(out->script, sizeof out->script, "%s", name ? name : "Zyyy");
+    pl__copy_str(out->script, sizeof out->script, name ? name : "Zyyy");
 }
 
 int pl_detect_text(const pl_detector *d, const char *text, size_t len,
@@ -236,14 +270,16 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     if (d == NULL || out == NULL || (text == NULL && len > 0) || (hints == NULL && nhints > 0))
         return pl_error_set(err, PL_EINVAL, "invalid argument");
     memset(out, 0, sizeof *out);
-    snprintf(out->language, sizeof out->language, "und");
-    snprintf(out->script, sizeof out->script, "Zyyy");
+    pl__copy_str(out->language, sizeof out->language, "und");
+    pl__copy_str(out->script, sizeof out->script, "Zyyy");
     if (len > PL_TEXT_MAX_INPUT)
         return pl_error_set(err, PL_ELIMIT, "text of %zu bytes exceeds the limit", len);
-    if ((rc = pl_text_validate_utf8(text, len, NULL, err)) < 0)
-        return rc;
-
-    survey_text(text, len, &sv);
+    if (!survey_text(d, text, len, &sv)) {
+        /* The text module words the error and its offset. */
+        if ((rc = pl_text_validate_utf8(text, len, NULL, err)) < 0)
+            return rc;
+        return pl_error_set(err, PL_EUTF8, "invalid UTF-8");
+    }
     if (sv.needs_nfc) {
         /* The model was estimated on composed text: "é", not "e" + U+0301. */
         size_t nlen;
@@ -251,7 +287,7 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
             return rc;
         text = nfc;
         len = nlen;
-        survey_text(text, len, &sv);
+        survey_text(d, text, len, &sv);
     }
     UScriptCode main = main_script(&sv, &letters);
     out->letters = letters;
@@ -267,11 +303,16 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
         goto done;
 
     memset(score, 0, sizeof score);
+    /* Only the header: the buffer is written when first needed. */
+    pl__marktext mt;
+    mt.text = text;
+    mt.len = len;
+    mt.ready = false;
     if (ncand > 1) {
         pl__score_text(d, text, len, main, cand, score);
         /* Function words settle the pairs the n-grams leave close; by now
          * pruning has usually removed one of a pair, which saves the work. */
-        pl__words_apply(d->words, text, len, cand, score, LL_TEMPERATURE);
+        pl__words_apply(d->words, &mt, cand, score, LL_TEMPERATURE);
     }
     for (uint32_t l = 0; l < m->nlangs; l++)
         score[l] /= LL_TEMPERATURE;
@@ -299,18 +340,18 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
         top[k].p = p;
     }
 
-    snprintf(out->language, sizeof out->language, "%s", m->langs[top[0].lang].code);
+    pl__copy_str(out->language, sizeof out->language, m->langs[top[0].lang].code);
     out->confidence = top[0].p / sum;
     for (size_t k = 1; k < ntop && out->nalt < PL_DETECT_MAX_ALT; k++) {
         if (top[k].p / sum < 0.001)
             break;
         pl_detect_alt *a = &out->alt[out->nalt++];
-        snprintf(a->language, sizeof a->language, "%s", m->langs[top[k].lang].code);
+        pl__copy_str(a->language, sizeof a->language, m->langs[top[k].lang].code);
         a->confidence = top[k].p / sum;
     }
-    pl__varieties_decide(d->varieties, out->language, text, len, hints, nhints, out);
+    pl__varieties_decide(d->varieties, out->language, &mt, hints, nhints, out);
     if (strcmp(out->language, "zh") == 0 && out->variety[0] && strcmp(out->variety, "yue") != 0)
-        snprintf(out->script, sizeof out->script, "%s", out->variety + 3);
+        pl__copy_str(out->script, sizeof out->script, out->variety + 3);
 done:
     free(nfc);
     return 0;

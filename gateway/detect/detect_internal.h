@@ -116,15 +116,37 @@ static inline size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint
     return 0;
 }
 
+/* Copies the string src into dst of `size` bytes, cut short if need be (snprintf's "%s" without the formatting cost). */
+static inline void pl__copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Variety marker tables for every language that has a file. */
 typedef struct pl__varieties pl__varieties;
+
+#define PL__NORM_MAX 8192 /* bytes of a message looked at for markers */
+
+/*
+ * A message as the marker lists read it (variety.c): made once, on first
+ * use, and shared by the function-word and the variety steps.
+ */
+typedef struct pl__marktext {
+    const char *text;
+    size_t len;
+    bool ready;
+    size_t n;
+    uint64_t pairs[64]; /* byte pairs present, hashed */
+    char norm[PL__NORM_MAX];
+} pl__marktext;
 
 int pl__varieties_load(const char *dir, pl__varieties **out, pl_error *err);
 void pl__varieties_free(pl__varieties *v);
 
 /* Variety evidence from the text plus the hints, for `lang`. */
-void pl__varieties_decide(const pl__varieties *v, const char *lang,
-                          const char *text, size_t len,
+void pl__varieties_decide(const pl__varieties *v, const char *lang, pl__marktext *mt,
                           const pl_detect_hint *hints, size_t nhints,
                           pl_detect_result *out);
 
@@ -133,7 +155,7 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
  * (locales/words/<a>-<b>.txt) to the scores of candidate languages that the
  * n-gram model confuses.
  */
-void pl__words_apply(const pl__varieties *w, const char *text, size_t len,
+void pl__words_apply(const pl__varieties *w, pl__marktext *mt,
                      const bool *cand, double *score, double scale);
 
 /* Resolves the language names of the function-word files against the model, once. */
@@ -184,34 +206,13 @@ struct pl_detector {
      * of each language (its own longest order may be shorter). */
     pl__langvec adj[PL__NGRAM_MAX + 1];
     size_t nblocks; /* vectors of four languages that cover the model */
+    /* Character table (pl__char): page index per 256 code points, and the
+     * distinct pages of 256 entries. */
+    uint16_t chpage[256];
+    uint32_t *chdata;
     pl__varieties *varieties;
     pl__varieties *words;
 };
-
-/* ASCII is most of the text in Latin-script chat; it needs no ICU lookups. */
-static inline bool pl__is_ascii_letter(UChar32 c)
-{
-    return (uint32_t)((c | 0x20) - 'a') < 26;
-}
-
-static inline bool pl__is_letter(UChar32 c)
-{
-    return c < 0x80 ? pl__is_ascii_letter(c) : u_isalpha(c);
-}
-
-static inline UChar32 pl__to_lower(UChar32 c)
-{
-    return c < 0x80 ? (pl__is_ascii_letter(c) ? (c | 0x20) : c) : u_tolower(c);
-}
-
-static inline UScriptCode pl__script_of(UChar32 c)
-{
-    if (c < 0x80)
-        return pl__is_ascii_letter(c) ? USCRIPT_LATIN : USCRIPT_COMMON;
-    UErrorCode st = U_ZERO_ERROR;
-    UScriptCode sc = uscript_getScript(c, &st);
-    return U_FAILURE(st) ? USCRIPT_UNKNOWN : sc;
-}
 
 /* Next code point of text already validated as UTF-8. */
 static inline UChar32 pl__next_cp(const char *s, size_t *i)
@@ -244,16 +245,38 @@ static inline bool pl__compatible(UScriptCode s, UScriptCode main)
     return s == main || (pl__is_japanese_script(s) && pl__is_japanese_script(main));
 }
 
-static inline bool pl__is_mark(UChar32 c)
+/*
+ * What the detector needs to know of a code point, from one table lookup
+ * for the Basic Multilingual Plane: the script (low 8 bits), flags, and the
+ * simple lower-case form (high 16 bits). Built once at open from ICU.
+ */
+#define PL__CH_SCRIPT 0xFFu
+#define PL__CH_LETTER 0x100u  /* general category L */
+#define PL__CH_MARK 0x200u    /* Mn, Mc or Me */
+#define PL__CH_NOT_NFC 0x400u /* NFC quick check is not Yes: normalization may change it */
+
+/* The same answer as the table, from ICU (code points beyond the BMP). */
+uint32_t pl__char_compute(UChar32 c);
+
+static inline uint32_t pl__char(const pl_detector *d, UChar32 c)
 {
-    if (c < 0x300) /* below the first combining mark */
-        return false;
-    int8_t t = u_charType(c);
-    return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
+    if (c < 0x10000)
+        return d->chdata[((size_t)d->chpage[c >> 8] << 8) | (c & 0xFF)];
+    return pl__char_compute(c);
 }
 
-/* Fills the detector's scoring tables from its model; once, at open. */
-void pl__score_init(pl_detector *d);
+static inline UScriptCode pl__char_script(uint32_t info)
+{
+    return (UScriptCode)(info & PL__CH_SCRIPT);
+}
+
+static inline UChar32 pl__char_lower(UChar32 c, uint32_t info)
+{
+    return c < 0x10000 ? (UChar32)(info >> 16) : u_tolower(c);
+}
+
+/* Fills the detector's scoring and character tables; once, at open. */
+int pl__score_init(pl_detector *d, pl_error *err);
 
 /*
  * Adds to `score` (one double per language of the model) the n-gram

@@ -6,7 +6,10 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <unicode/unorm2.h>
 
 #include "detect_internal.h"
 
@@ -32,7 +35,77 @@
  */
 #define BATCH 16
 
-void pl__score_init(pl_detector *d)
+uint32_t pl__char_compute(UChar32 c)
+{
+    uint32_t info;
+    UScriptCode sc = USCRIPT_COMMON;
+    if (c < 0x80) {
+        /* ASCII as the detector always read it: letters are Latin, the rest Common. */
+        bool letter = (uint32_t)((c | 0x20) - 'a') < 26;
+        if (letter)
+            sc = USCRIPT_LATIN;
+        info = (uint32_t)sc | (letter ? PL__CH_LETTER : 0);
+        return info | (uint32_t)(letter ? (c | 0x20) : c) << 16;
+    }
+    UErrorCode st = U_ZERO_ERROR;
+    sc = uscript_getScript(c, &st);
+    if (U_FAILURE(st) || sc < 0 || sc > (UScriptCode)PL__CH_SCRIPT)
+        sc = USCRIPT_UNKNOWN;
+    info = (uint32_t)sc;
+    if (u_isalpha(c))
+        info |= PL__CH_LETTER;
+    int8_t t = u_charType(c);
+    if (c >= 0x300 &&
+        (t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK))
+        info |= PL__CH_MARK;
+    if (u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
+        info |= PL__CH_NOT_NFC;
+    UChar32 lc = u_tolower(c);
+    if (c < 0x10000 && lc < 0x10000)
+        info |= (uint32_t)lc << 16;
+    else if (c < 0x10000)
+        info |= (uint32_t)c << 16;
+    return info;
+}
+
+/*
+ * The BMP in pages of 256 code points; pages that are alike (all of a CJK
+ * block, unassigned ranges) are stored once, so the table stays small and
+ * the pages in use stay in cache.
+ */
+static int build_chars(pl_detector *d, pl_error *err)
+{
+    uint32_t page[256];
+    size_t npages = 0, cap = 64;
+    uint32_t *data = malloc(cap * sizeof page);
+    if (data == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    for (UChar32 hi = 0; hi < 256; hi++) {
+        for (UChar32 lo = 0; lo < 256; lo++)
+            page[lo] = pl__char_compute((hi << 8) | lo);
+        size_t k;
+        for (k = 0; k < npages && memcmp(data + k * 256, page, sizeof page) != 0; k++)
+            ;
+        if (k == npages) {
+            if (npages == cap) {
+                uint32_t *nd = realloc(data, 2 * cap * sizeof page);
+                if (nd == NULL) {
+                    free(data);
+                    return pl_error_set(err, PL_ENOMEM, "out of memory");
+                }
+                data = nd;
+                cap *= 2;
+            }
+            memcpy(data + npages * 256, page, sizeof page);
+            npages++;
+        }
+        d->chpage[hi] = (uint16_t)k;
+    }
+    d->chdata = data;
+    return 0;
+}
+
+int pl__score_init(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
     /* A tenth of the quantization step keeps the backoff step within 0.5 %
@@ -53,6 +126,7 @@ void pl__score_init(pl_detector *d)
         }
     }
     d->nblocks = (m->nlangs + 3) / 4;
+    return build_chars(d, err);
 }
 
 typedef struct batch_pos {
@@ -193,12 +267,13 @@ static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode mai
     sc->wordlen = 0;
     while (i < len) {
         UChar32 c = pl__next_cp(s, &i);
-        if (pl__is_letter(c)) {
-            if (!pl__compatible(pl__script_of(c), main)) {
+        uint32_t info = pl__char(sc->d, c);
+        if (info & PL__CH_LETTER) {
+            if (!pl__compatible(pl__char_script(info), main)) {
                 sc->wordlen = 0;
                 continue;
             }
-            UChar32 lc = pl__to_lower(c);
+            UChar32 lc = pl__char_lower(c, info);
             sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
             sc->wordlen++;
             queue_position(sc);
@@ -210,7 +285,7 @@ static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode mai
                 if (sc->nactive == 1)
                     return;
             }
-        } else if (!pl__is_mark(c)) {
+        } else if (!(info & PL__CH_MARK)) {
             /* The model's n-grams never span words; marks are left out of them. */
             flush_batch(sc);
             if (sc->wordlen > 0 && sc->nactive > 1)
