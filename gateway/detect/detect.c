@@ -221,27 +221,24 @@ static void index_scripts(pl_detector *d)
             }
             if (!d->scripts[j].cand[l]) {
                 d->scripts[j].cand[l] = true;
-                d->scripts[j].n++;
+                d->scripts[j].list[d->scripts[j].n++] = (uint8_t)l;
+                d->scripts[j].alive.i[l] = -1;
             }
         }
     }
 }
 
 /* Marks the languages whose training text is mostly in `sc`. */
-static size_t pick_candidates(const pl_detector *d, UScriptCode sc, bool *cand)
+static const pl__script_cands *pick_candidates(const pl_detector *d, UScriptCode sc)
 {
     const char *name = uscript_getShortName(sc);
     char key[4] = {0};
     if (name)
         memcpy(key, name, strnlen(name, sizeof key));
-    for (size_t j = 0; name && j < d->nscripts; j++) {
-        if (memcmp(d->scripts[j].key, key, 4) == 0) {
-            memcpy(cand, d->scripts[j].cand, sizeof d->scripts[j].cand);
-            return d->scripts[j].n;
-        }
-    }
-    memset(cand, 0, PL__LANG_MAX * sizeof *cand);
-    return 0;
+    for (size_t j = 0; name && j < d->nscripts; j++)
+        if (memcmp(d->scripts[j].key, key, 4) == 0)
+            return &d->scripts[j];
+    return NULL;
 }
 
 typedef struct ranked {
@@ -298,9 +295,10 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     const pl__model *m = &d->model;
     bool cand[PL__LANG_MAX];
     double score[PL__LANG_MAX];
-    size_t ncand = pick_candidates(d, main, cand);
-    if (ncand == 0)
+    const pl__script_cands *set = pick_candidates(d, main);
+    if (set == NULL || set->n == 0)
         goto done;
+    memcpy(cand, set->cand, sizeof cand);
 
     memset(score, 0, sizeof score);
     /* Only the header: the buffer is written when first needed. */
@@ -308,8 +306,8 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     mt.text = text;
     mt.len = len;
     mt.ready = false;
-    if (ncand > 1) {
-        pl__score_text(d, text, len, main, cand, score);
+    if (set->n > 1) {
+        pl__score_text(d, text, len, main, set, cand, score);
         /* Function words settle the pairs the n-grams leave close; by now
          * pruning has usually removed one of a pair, which saves the work. */
         pl__words_apply(d->words, &mt, cand, score, LL_TEMPERATURE);

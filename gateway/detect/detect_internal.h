@@ -174,11 +174,7 @@ void pl__locale_language(const char *locale, char *out, size_t size);
 
 #define PL__SCRIPTS_MAX 32
 
-typedef struct pl__script_cands {
-    char key[4]; /* ISO 15924 */
-    size_t n;
-    bool cand[PL__LANG_MAX];
-} pl__script_cands;
+
 
 /* Four 32-bit integers, added with one instruction where the target has vectors. */
 typedef int32_t pl__v4i __attribute__((vector_size(16)));
@@ -188,6 +184,15 @@ typedef union pl__langvec {
     pl__v4i v[PL__LANG_PAD / 4];
     int32_t i[PL__LANG_PAD];
 } pl__langvec;
+
+/* The candidate languages of one script, in three forms the scorer uses. */
+typedef struct pl__script_cands {
+    char key[4]; /* ISO 15924 */
+    size_t n;
+    bool cand[PL__LANG_MAX];
+    uint8_t list[PL__LANG_MAX]; /* in model order */
+    pl__langvec alive;          /* all ones for a candidate */
+} pl__script_cands;
 
 struct pl_detector {
     pl__model model;
@@ -281,10 +286,10 @@ int pl__score_init(pl_detector *d, pl_error *err);
 /*
  * Adds to `score` (one double per language of the model) the n-gram
  * log-likelihood of the letters of `text` in script `main`, for the languages
- * marked in `cand`. Candidates that fall too far behind are unmarked in
+ * of `set`, marked in `cand` (a copy of set->cand). Candidates that fall too far behind are unmarked in
  * `cand` and their score is meaningless.
  */
 void pl__score_text(const pl_detector *d, const char *text, size_t len, UScriptCode main,
-                    bool *cand, double *score);
+                    const pl__script_cands *set, bool *cand, double *score);
 
 #endif

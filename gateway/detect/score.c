@@ -24,7 +24,7 @@
  * vector adds over the whole table; below it, only the candidates' one by
  * one. Both compute the same sums.
  */
-#define DENSE_MIN 12
+#define DENSE_MIN 24
 
 /*
  * Positions are scored in batches: first every n-gram of every position in
@@ -151,6 +151,8 @@ typedef struct scorer {
     /* The last PL__NGRAM_MAX characters of the current word. */
     uint32_t ring[PL__NGRAM_MAX];
     size_t wordlen;
+    size_t letters; /* scored so far */
+    size_t rebased; /* letters at the last rebase of the dense scores */
     batch_pos batch[BATCH];
     size_t nbatch;
 } scorer;
@@ -232,9 +234,10 @@ static void flush_batch(scorer *sc)
 /*
  * Drops the candidates that can no longer win; long texts get cheap fast.
  * Scores are made relative to the best, which keeps them small however long
- * the text (only differences matter).
+ * the text (only differences matter). Returns true when one is left: the
+ * rest of the text cannot change the answer.
  */
-static void prune(scorer *sc)
+static bool prune(scorer *sc)
 {
     int32_t best = INT32_MIN;
     for (size_t k = 0; k < sc->nactive; k++)
@@ -252,13 +255,18 @@ static void prune(scorer *sc)
             sc->alive.i[l] = 0;
         }
     }
-    if (sc->dense) {
+    if (sc->dense && (best < -(1 << 24) || sc->letters - sc->rebased > 4096)) {
+        /* Vector adds keep going for every language, dropped or not (each
+         * letter adds at most about 3,000 units); now and then bring all
+         * back near zero, the dropped ones to zero, before any could overflow. */
         pl__v4i bv = {best, best, best, best};
         for (size_t b = 0; b < sc->d->nblocks; b++)
             sc->score.v[b] = (sc->score.v[b] - bv) & sc->alive.v[b];
+        sc->rebased = sc->letters;
     }
     sc->nactive = o;
     sc->dense = o >= DENSE_MIN;
+    return o == 1;
 }
 
 static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode main)
@@ -276,22 +284,19 @@ static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode mai
             UChar32 lc = pl__char_lower(c, info);
             sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
             sc->wordlen++;
+            sc->letters++;
             queue_position(sc);
             if (sc->nbatch == BATCH) {
                 /* Long runs without spaces (Chinese, Japanese): prune inside them too. */
                 flush_batch(sc);
-                if (sc->nactive > 1)
-                    prune(sc);
-                if (sc->nactive == 1)
+                if (sc->nactive == 1 || prune(sc))
                     return;
             }
         } else if (!(info & PL__CH_MARK)) {
             /* The model's n-grams never span words; marks are left out of them. */
             flush_batch(sc);
-            if (sc->wordlen > 0 && sc->nactive > 1)
-                prune(sc);
             /* One candidate left: the rest of the text cannot change the answer. */
-            if (sc->nactive == 1)
+            if (sc->nactive == 1 || (sc->wordlen > 0 && prune(sc)))
                 return;
             sc->wordlen = 0;
         }
@@ -300,29 +305,25 @@ static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode mai
 }
 
 void pl__score_text(const pl_detector *d, const char *text, size_t len, UScriptCode main,
-                    bool *cand, double *score)
+                    const pl__script_cands *set, bool *cand, double *score)
 {
     /* On the stack: no allocation per message. Only the part before the
      * batch needs setting up. */
     scorer sc;
     sc.d = d;
     sc.cand = cand;
-    sc.nactive = 0;
     sc.nbatch = 0;
+    sc.letters = 0;
+    sc.rebased = 0;
+    sc.nactive = set->n;
+    memcpy(sc.active, set->list, set->n);
     for (size_t b = 0; b < d->nblocks; b++) {
         sc.score.v[b] = (pl__v4i){0, 0, 0, 0};
-        sc.alive.v[b] = (pl__v4i){0, 0, 0, 0};
+        sc.alive.v[b] = set->alive.v[b];
         sc.val.v[b] = d->unseen.v[b];
-    }
-    for (uint32_t l = 0; l < d->model.nlangs; l++) {
-        if (cand[l]) {
-            sc.active[sc.nactive++] = (uint8_t)l;
-            sc.alive.i[l] = -1;
-        }
     }
     sc.dense = sc.nactive >= DENSE_MIN;
     score_letters(&sc, text, len, main);
-    for (uint32_t l = 0; l < d->model.nlangs; l++)
-        if (cand[l])
-            score[l] += sc.score.i[l] * d->unit;
+    for (size_t k = 0; k < sc.nactive; k++)
+        score[sc.active[k]] += sc.score.i[sc.active[k]] * d->unit;
 }
