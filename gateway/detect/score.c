@@ -27,6 +27,17 @@
 #define DENSE_MIN 24
 
 /*
+ * Up to this many candidates (most of a long text once its close relatives
+ * are all that is left), a position is looked up from its longest n-gram
+ * down and stops as soon as every candidate has a value: the long postings
+ * lists of the short n-grams are then mostly skipped.
+ */
+#define TOPDOWN_MAX 8
+
+/* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
+#define SCRATCH (PL__LANG_PAD - 1)
+
+/*
  * Positions are scored in batches: first every n-gram of every position in
  * the batch is hashed and its directory slot prefetched, then its records
  * are prefetched, then the positions are scored. The lookups are cache
@@ -148,6 +159,8 @@ typedef struct scorer {
     pl__langvec score;
     pl__langvec val;
     pl__langvec alive;
+    /* 1 for a candidate still without a value at this position (top-down). */
+    uint8_t want[PL__LANG_PAD];
     /* The last PL__NGRAM_MAX characters of the current word. */
     uint32_t ring[PL__NGRAM_MAX];
     size_t wordlen;
@@ -185,6 +198,31 @@ static void score_position(scorer *sc, const batch_pos *bp)
     int nmax = bp->nmax;
     int32_t *val = sc->val.i;
 
+    if (sc->nactive <= TOPDOWN_MAX) {
+        uint8_t *want = sc->want;
+        size_t left = sc->nactive;
+        for (int n = nmax; n >= 1 && left > 0; n--) {
+            const pl__posting *p;
+            size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+            const int32_t *qv = d->qv[n];
+            for (size_t i = 0; i < cnt; i++) {
+                /* A candidate's first (longest) value is kept; the others
+                 * land in the scratch slot, without a branch. */
+                uint8_t l = p[i].lang, w = want[l];
+                val[w ? l : SCRATCH] = qv[p[i].q];
+                want[l] = 0;
+                left -= w;
+            }
+        }
+        const pl__langvec *adj = &d->adj[nmax];
+        for (size_t k = 0; k < sc->nactive; k++) {
+            uint8_t l = sc->active[k];
+            sc->score.i[l] += val[l] + adj->i[l];
+            val[l] = d->unseen.i[l];
+            want[l] = 1;
+        }
+        return;
+    }
     for (int n = 1; n <= nmax; n++) {
         const pl__posting *p;
         size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
@@ -253,6 +291,7 @@ static bool prune(scorer *sc)
         } else {
             sc->cand[l] = false;
             sc->alive.i[l] = 0;
+            sc->want[l] = 0;
         }
     }
     if (sc->dense && (best < -(1 << 24) || sc->letters - sc->rebased > 4096)) {
@@ -317,6 +356,9 @@ void pl__score_text(const pl_detector *d, const char *text, size_t len, UScriptC
     sc.rebased = 0;
     sc.nactive = set->n;
     memcpy(sc.active, set->list, set->n);
+    memset(sc.want, 0, sizeof sc.want);
+    for (size_t k = 0; k < set->n; k++)
+        sc.want[set->list[k]] = 1;
     for (size_t b = 0; b < d->nblocks; b++) {
         sc.score.v[b] = (pl__v4i){0, 0, 0, 0};
         sc.alive.v[b] = set->alive.v[b];
