@@ -300,7 +300,7 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
         goto done;
     memcpy(cand, set->cand, sizeof cand);
 
-    memset(score, 0, sizeof score);
+    memset(score, 0, m->nlangs * sizeof *score);
     /* Only the header: the buffer is written when first needed. */
     pl__marktext mt;
     mt.text = text;

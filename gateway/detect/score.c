@@ -162,7 +162,7 @@ typedef struct scorer {
     /* 1 for a candidate still without a value at this position (top-down). */
     uint8_t want[PL__LANG_PAD];
     /* The last PL__NGRAM_MAX characters of the current word. */
-    uint32_t ring[PL__NGRAM_MAX];
+    uint32_t last[PL__NGRAM_MAX]; /* last[0] is the newest */
     size_t wordlen;
     size_t letters; /* scored so far */
     size_t rebased; /* letters at the last rebase of the dense scores */
@@ -177,7 +177,7 @@ static void queue_position(scorer *sc)
     uint64_t h = PL__NGRAM_SEED;
     bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
     for (int n = 1; n <= bp->nmax; n++) {
-        h = pl__ngram_step(h, sc->ring[(sc->wordlen - (size_t)n) % PL__NGRAM_MAX]);
+        h = pl__ngram_step(h, sc->last[n - 1]);
         bp->hash[n] = pl__ngram_mix(h);
         pl__model_prefetch(&sc->d->model, bp->hash[n]);
     }
@@ -321,7 +321,8 @@ static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode mai
                 continue;
             }
             UChar32 lc = pl__char_lower(c, info);
-            sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
+            memmove(sc->last + 1, sc->last, (PL__NGRAM_MAX - 1) * sizeof sc->last[0]);
+            sc->last[0] = (uint32_t)lc;
             sc->wordlen++;
             sc->letters++;
             queue_position(sc);
