@@ -81,6 +81,8 @@ void pl_detect_close(pl_detector *d)
         return;
     pl__model_close(&d->model);
     free(d->chdata);
+    free(d->uni_idx);
+    free(d->uni);
     pl__varieties_free(d->varieties);
     pl__varieties_free(d->words);
     free(d);

@@ -18,6 +18,8 @@
 #define PL__LANG_MAX 255
 /* Per-language arrays are padded to whole vectors of four floats. */
 #define PL__LANG_PAD 256
+/* Letters below this code point may have their order-1 values as a vector. */
+#define PL__UNI_LIMIT 0x3000
 #define PL__MODEL_SCRIPTS 4
 #define PL__NGRAM_MAX 5
 
@@ -215,6 +217,10 @@ struct pl_detector {
      * distinct pages of 256 entries. */
     uint16_t chpage[256];
     uint32_t *chdata;
+    /* Order-1 values of common letters as whole vectors (see score.c):
+     * uni_idx[c] is 1 + the vector of letter c, or 0. */
+    uint16_t *uni_idx;
+    pl__langvec *uni;
     pl__varieties *varieties;
     pl__varieties *words;
 };

@@ -34,6 +34,13 @@
  */
 #define TOPDOWN_MAX 8
 
+/*
+ * A letter whose order-1 record lists at least this many languages gets its
+ * order-1 values as a ready vector: copying it is cheaper than scattering
+ * the postings, and nearly every position needs them.
+ */
+#define UNI_MIN_POSTINGS 8
+
 /* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
 #define SCRATCH (PL__LANG_PAD - 1)
 
@@ -116,6 +123,42 @@ static int build_chars(pl_detector *d, pl_error *err)
     return 0;
 }
 
+/* The order-1 vectors of the common letters; once, at open. */
+static int build_unigrams(pl_detector *d, pl_error *err)
+{
+    const pl__model *m = &d->model;
+    size_t n = 0, cap = 0;
+    d->uni_idx = calloc(PL__UNI_LIMIT, sizeof *d->uni_idx);
+    if (d->uni_idx == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++) {
+        uint32_t info = pl__char(d, c);
+        if (!(info & PL__CH_LETTER) || pl__char_lower(c, info) != c)
+            continue; /* only lower-case letters are looked up */
+        uint64_t h = pl__ngram_mix(pl__ngram_step(PL__NGRAM_SEED, (uint32_t)c));
+        const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
+        const pl__posting *p;
+        size_t cnt = pl__model_find(rec, end, h, &p);
+        if (cnt < UNI_MIN_POSTINGS)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 256;
+            pl__langvec *nu = realloc(d->uni, ncap * sizeof *nu);
+            if (nu == NULL)
+                return pl_error_set(err, PL_ENOMEM, "out of memory");
+            d->uni = nu;
+            cap = ncap;
+        }
+        d->uni[n] = d->unseen;
+        for (size_t i = 0; i < cnt; i++)
+            d->uni[n].i[p[i].lang] = d->qv[1][p[i].q];
+        d->uni_idx[c] = (uint16_t)++n;
+        if (n == UINT16_MAX)
+            break;
+    }
+    return 0;
+}
+
 int pl__score_init(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
@@ -137,10 +180,15 @@ int pl__score_init(pl_detector *d, pl_error *err)
         }
     }
     d->nblocks = (m->nlangs + 3) / 4;
-    return build_chars(d, err);
+    int rc = build_chars(d, err);
+    return rc < 0 ? rc : build_unigrams(d, err);
 }
 
 typedef struct batch_pos {
+    /* The order-1 values of the letter, or the unseen values when the
+     * order-1 record must be read (lo == 1). */
+    const pl__langvec *base;
+    int lo; /* lowest order looked up */
     uint64_t hash[PL__NGRAM_MAX + 1];
     const uint8_t *rec[PL__NGRAM_MAX + 1];
     const uint8_t *end[PL__NGRAM_MAX + 1];
@@ -175,11 +223,18 @@ static void queue_position(scorer *sc)
 {
     batch_pos *bp = &sc->batch[sc->nbatch++];
     uint64_t h = PL__NGRAM_SEED;
+    const pl_detector *d = sc->d;
+    uint32_t c = sc->last[0];
+    uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
+    bp->base = u ? &d->uni[u - 1] : &d->unseen;
+    bp->lo = u ? 2 : 1;
     bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
     for (int n = 1; n <= bp->nmax; n++) {
         h = pl__ngram_step(h, sc->last[n - 1]);
+        if (n < bp->lo)
+            continue;
         bp->hash[n] = pl__ngram_mix(h);
-        pl__model_prefetch(&sc->d->model, bp->hash[n]);
+        pl__model_prefetch(&d->model, bp->hash[n]);
     }
 }
 
@@ -195,13 +250,16 @@ static void queue_position(scorer *sc)
 static void score_position(scorer *sc, const batch_pos *bp)
 {
     const pl_detector *d = sc->d;
-    int nmax = bp->nmax;
+    int nmax = bp->nmax, lo = bp->lo;
     int32_t *val = sc->val.i;
+    const pl__langvec *adj = &d->adj[nmax], *base = bp->base;
 
     if (sc->nactive <= TOPDOWN_MAX) {
         uint8_t *want = sc->want;
         size_t left = sc->nactive;
-        for (int n = nmax; n >= 1 && left > 0; n--) {
+        for (size_t k = 0; k < sc->nactive; k++)
+            val[sc->active[k]] = base->i[sc->active[k]];
+        for (int n = nmax; n >= lo && left > 0; n--) {
             const pl__posting *p;
             size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
             const int32_t *qv = d->qv[n];
@@ -214,16 +272,21 @@ static void score_position(scorer *sc, const batch_pos *bp)
                 left -= w;
             }
         }
-        const pl__langvec *adj = &d->adj[nmax];
         for (size_t k = 0; k < sc->nactive; k++) {
             uint8_t l = sc->active[k];
             sc->score.i[l] += val[l] + adj->i[l];
-            val[l] = d->unseen.i[l];
             want[l] = 1;
         }
         return;
     }
-    for (int n = 1; n <= nmax; n++) {
+    if (sc->dense) {
+        for (size_t b = 0; b < d->nblocks; b++)
+            sc->val.v[b] = base->v[b];
+    } else {
+        for (size_t k = 0; k < sc->nactive; k++)
+            val[sc->active[k]] = base->i[sc->active[k]];
+    }
+    for (int n = lo; n <= nmax; n++) {
         const pl__posting *p;
         size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
         const int32_t *qv = d->qv[n];
@@ -237,18 +300,14 @@ static void score_position(scorer *sc, const batch_pos *bp)
         for (; i < cnt; i++)
             val[p[i].lang] = qv[p[i].q];
     }
-    const pl__langvec *adj = &d->adj[nmax];
     if (sc->dense) {
         /* The others' sums are meaningless; they are cleared at pruning. */
-        for (size_t b = 0; b < d->nblocks; b++) {
+        for (size_t b = 0; b < d->nblocks; b++)
             sc->score.v[b] += sc->val.v[b] + adj->v[b];
-            sc->val.v[b] = d->unseen.v[b];
-        }
     } else {
         for (size_t k = 0; k < sc->nactive; k++) {
             uint8_t l = sc->active[k];
             sc->score.i[l] += val[l] + adj->i[l];
-            val[l] = d->unseen.i[l];
         }
     }
 }
@@ -259,7 +318,7 @@ static void flush_batch(scorer *sc)
     const pl__model *m = &sc->d->model;
     for (size_t j = 0; j < sc->nbatch; j++) {
         batch_pos *bp = &sc->batch[j];
-        for (int n = 1; n <= bp->nmax; n++) {
+        for (int n = bp->lo; n <= bp->nmax; n++) {
             bp->rec[n] = pl__model_bucket(m, bp->hash[n], &bp->end[n]);
             __builtin_prefetch(bp->rec[n]);
         }
