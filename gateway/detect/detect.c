@@ -314,8 +314,9 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
          * pruning has usually removed one of a pair, which saves the work. */
         pl__words_apply(d->words, &mt, cand, score, LL_TEMPERATURE);
     }
-    for (uint32_t l = 0; l < m->nlangs; l++)
-        score[l] /= LL_TEMPERATURE;
+    /* Only the script's candidates matter from here on (in model order). */
+    for (size_t k = 0; k < set->n; k++)
+        score[set->list[k]] /= LL_TEMPERATURE;
     pl__prior_apply(m, hints, nhints, score);
 
     /* Softmax over the candidates; only the best few are kept, in order
@@ -323,10 +324,11 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     ranked top[1 + PL_DETECT_MAX_ALT] = {{0, 0.0}};
     size_t ntop = 0;
     double best = -INFINITY, sum = 0.0;
-    for (uint32_t l = 0; l < m->nlangs; l++)
-        if (cand[l] && score[l] > best)
-            best = score[l];
-    for (uint32_t l = 0; l < m->nlangs; l++) {
+    for (size_t k = 0; k < set->n; k++)
+        if (cand[set->list[k]] && score[set->list[k]] > best)
+            best = score[set->list[k]];
+    for (size_t j = 0; j < set->n; j++) {
+        uint32_t l = set->list[j];
         if (!cand[l])
             continue;
         double p = exp(score[l] - best);

@@ -141,6 +141,7 @@ typedef struct pl__marktext {
     bool ready;
     size_t n;
     uint64_t pairs[64]; /* byte pairs present, hashed */
+    uint64_t sig;       /* the same folded into 64 bits */
     char norm[PL__NORM_MAX];
 } pl__marktext;
 

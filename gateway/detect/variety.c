@@ -32,6 +32,7 @@ typedef struct marker {
     int variety;
     double weight;
     char *needle; /* normalized, with ' ' at word edges */
+    uint64_t sig; /* its byte pairs, hashed into 64 bits (see contains) */
 } marker;
 
 typedef struct char_set {
@@ -112,17 +113,33 @@ static unsigned pair_hash(const char *p)
     return (((unsigned char)p[0] * 31u) ^ ((unsigned char)p[1] * 0x9E5u)) & 4095u;
 }
 
-static void pair_set_build(uint64_t *bits, const char *norm, size_t n)
+static uint64_t pair_set_build(uint64_t *bits, const char *norm, size_t n)
 {
+    uint64_t sig = 0;
     memset(bits, 0, 64 * sizeof *bits);
     for (size_t i = 0; i + 1 < n; i++) {
         unsigned h = pair_hash(norm + i);
         bits[h >> 6] |= 1ull << (h & 63);
+        sig |= 1ull << (h & 63);
     }
+    return sig;
 }
 
-static bool contains(const pl__marktext *mt, const char *needle)
+static uint64_t needle_sig(const char *needle)
 {
+    uint64_t sig = 0;
+    for (const char *p = needle; p[0] && p[1]; p++)
+        sig |= 1ull << (pair_hash(p) & 63);
+    return sig;
+}
+
+/* The 64-bit signatures turn most markers away with one test on a short
+ * message; the 4,096-bit set and strstr() decide the rest. */
+static bool contains(const pl__marktext *mt, const marker *mk)
+{
+    if (mk->sig & ~mt->sig)
+        return false;
+    const char *needle = mk->needle;
     for (const char *p = needle; p[0] && p[1]; p++) {
         unsigned h = pair_hash(p);
         if (!(mt->pairs[h >> 6] & (1ull << (h & 63))))
@@ -193,7 +210,7 @@ static void marktext_ready(pl__marktext *mt)
     if (mt->ready)
         return;
     mt->n = normalize_words(mt->text, mt->len, mt->norm, sizeof mt->norm);
-    pair_set_build(mt->pairs, mt->norm, mt->n);
+    mt->sig = pair_set_build(mt->pairs, mt->norm, mt->n);
     mt->ready = true;
 }
 
@@ -300,6 +317,7 @@ static int add_marker(vfile *f, int v, double w, const char *pattern, pl_error *
     mk->needle = strdup(start);
     if (mk->needle == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
+    mk->sig = needle_sig(mk->needle);
     f->nmarkers++;
     return 0;
 }
@@ -530,7 +548,7 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang, pl__marktext
         return;
     marktext_ready(mt);
     for (size_t i = 0; i < f->nmarkers; i++)
-        if (contains(mt, f->markers[i].needle))
+        if (contains(mt, &f->markers[i]))
             text_score[f->markers[i].variety] += f->markers[i].weight;
     for (int k = 0; k < f->nsets; k++) {
         size_t i = 0;
@@ -622,7 +640,7 @@ void pl__words_apply(const pl__varieties *w, pl__marktext *mt,
         marktext_ready(mt);
         for (size_t k = 0; k < f->nmarkers; k++) {
             int l = lang[f->markers[k].variety];
-            if (l >= 0 && contains(mt, f->markers[k].needle))
+            if (l >= 0 && contains(mt, &f->markers[k]))
                 score[l] += f->markers[k].weight * scale;
         }
     }
