@@ -207,8 +207,9 @@ typedef struct scorer {
     pl__langvec score;
     pl__langvec val;
     pl__langvec alive;
-    /* 1 for a candidate still without a value at this position (top-down). */
-    uint8_t want[PL__LANG_PAD];
+    /* Top-down: where a posting of each language is written, its own value
+     * while it has none at this position, else the scratch slot. */
+    uint8_t slot[PL__LANG_PAD];
     /* The last PL__NGRAM_MAX characters of the current word. */
     uint32_t last[PL__NGRAM_MAX]; /* last[0] is the newest */
     size_t wordlen;
@@ -255,27 +256,30 @@ static void score_position(scorer *sc, const batch_pos *bp)
     const pl__langvec *adj = &d->adj[nmax], *base = bp->base;
 
     if (sc->nactive <= TOPDOWN_MAX) {
-        uint8_t *want = sc->want;
-        size_t left = sc->nactive;
+        uint8_t *slot = sc->slot;
         for (size_t k = 0; k < sc->nactive; k++)
             val[sc->active[k]] = base->i[sc->active[k]];
-        for (int n = nmax; n >= lo && left > 0; n--) {
+        for (int n = nmax; n >= lo; n--) {
             const pl__posting *p;
             size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
             const int32_t *qv = d->qv[n];
             for (size_t i = 0; i < cnt; i++) {
-                /* A candidate's first (longest) value is kept; the others
-                 * land in the scratch slot, without a branch. */
-                uint8_t l = p[i].lang, w = want[l];
-                val[w ? l : SCRATCH] = qv[p[i].q];
-                want[l] = 0;
-                left -= w;
+                /* A candidate's first (longest) value is kept: after it,
+                 * its slot points to the scratch slot. No branch. */
+                uint8_t l = p[i].lang;
+                val[slot[l]] = qv[p[i].q];
+                slot[l] = SCRATCH;
             }
+            size_t left = 0;
+            for (size_t k = 0; k < sc->nactive; k++)
+                left += slot[sc->active[k]] != SCRATCH;
+            if (left == 0)
+                break;
         }
         for (size_t k = 0; k < sc->nactive; k++) {
             uint8_t l = sc->active[k];
             sc->score.i[l] += val[l] + adj->i[l];
-            want[l] = 1;
+            slot[l] = l;
         }
         return;
     }
@@ -350,7 +354,7 @@ static bool prune(scorer *sc)
         } else {
             sc->cand[l] = false;
             sc->alive.i[l] = 0;
-            sc->want[l] = 0;
+            sc->slot[l] = SCRATCH;
         }
     }
     if (sc->dense && (best < -(1 << 24) || sc->letters - sc->rebased > 4096)) {
@@ -416,9 +420,9 @@ void pl__score_text(const pl_detector *d, const char *text, size_t len, UScriptC
     sc.rebased = 0;
     sc.nactive = set->n;
     memcpy(sc.active, set->list, set->n);
-    memset(sc.want, 0, sizeof sc.want);
+    memset(sc.slot, SCRATCH, sizeof sc.slot);
     for (size_t k = 0; k < set->n; k++)
-        sc.want[set->list[k]] = 1;
+        sc.slot[set->list[k]] = set->list[k];
     for (size_t b = 0; b < d->nblocks; b++) {
         sc.score.v[b] = (pl__v4i){0, 0, 0, 0};
         sc.alive.v[b] = set->alive.v[b];
