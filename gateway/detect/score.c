@@ -338,23 +338,55 @@ static void flush_batch(scorer *sc)
  * the text (only differences matter). Returns true when one is left: the
  * rest of the text cannot change the answer.
  */
+/* The best score of the candidates, and whether any is below `margin` behind
+ * it, with vector operations over the whole table (dense mode). */
+static int32_t dense_best(const scorer *sc, int32_t margin, bool *any_below)
+{
+    const pl__v4i lo = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN};
+    pl__v4i mx = lo;
+    size_t nb = sc->d->nblocks;
+    for (size_t b = 0; b < nb; b++) {
+        pl__v4i a = sc->alive.v[b];
+        pl__v4i x = (sc->score.v[b] & a) | (lo & ~a);
+        pl__v4i gt = x > mx;
+        mx = (x & gt) | (mx & ~gt);
+    }
+    int32_t best = mx[0];
+    for (int i = 1; i < 4; i++)
+        best = mx[i] > best ? mx[i] : best;
+    pl__v4i thr = {best - margin, best - margin, best - margin, best - margin};
+    pl__v4i below = {0, 0, 0, 0};
+    for (size_t b = 0; b < nb; b++)
+        below |= (sc->score.v[b] < thr) & sc->alive.v[b];
+    *any_below = (below[0] | below[1] | below[2] | below[3]) != 0;
+    return best;
+}
+
 static bool prune(scorer *sc)
 {
-    int32_t best = INT32_MIN;
-    for (size_t k = 0; k < sc->nactive; k++)
-        if (sc->score.i[sc->active[k]] > best)
-            best = sc->score.i[sc->active[k]];
-    size_t o = 0;
-    for (size_t k = 0; k < sc->nactive; k++) {
-        uint8_t l = sc->active[k];
-        if (sc->score.i[l] >= best - sc->d->prune_margin) {
-            sc->active[o++] = l;
-            if (!sc->dense)
-                sc->score.i[l] -= best;
-        } else {
-            sc->cand[l] = false;
-            sc->alive.i[l] = 0;
-            sc->slot[l] = SCRATCH;
+    int32_t best = INT32_MIN, margin = sc->d->prune_margin;
+    bool any_below = true;
+    if (sc->dense) {
+        best = dense_best(sc, margin, &any_below);
+    } else {
+        for (size_t k = 0; k < sc->nactive; k++)
+            if (sc->score.i[sc->active[k]] > best)
+                best = sc->score.i[sc->active[k]];
+    }
+    size_t o = sc->nactive;
+    if (any_below) {
+        o = 0;
+        for (size_t k = 0; k < sc->nactive; k++) {
+            uint8_t l = sc->active[k];
+            if (sc->score.i[l] >= best - margin) {
+                sc->active[o++] = l;
+                if (!sc->dense)
+                    sc->score.i[l] -= best;
+            } else {
+                sc->cand[l] = false;
+                sc->alive.i[l] = 0;
+                sc->slot[l] = SCRATCH;
+            }
         }
     }
     if (sc->dense && (best < -(1 << 24) || sc->letters - sc->rebased > 4096)) {
