@@ -147,27 +147,44 @@ static bool survey_text(const pl_detector *d, const char *s, size_t len, survey 
 {
     const uint8_t *u = (const uint8_t *)s;
     size_t i = 0;
+    size_t *ascii = NULL; /* the Latin entry of sv->seen, once there is one */
     memset(sv, 0, sizeof *sv);
     while (i < len) {
-        size_t n = utf8_len(u, len, i);
-        if (n == 0)
-            return false;
-        size_t at = i;
-        UChar32 c = pl__next_cp(s, &at);
-        i += n;
-        uint32_t info = pl__char(d, c);
-        if (info & PL__CH_NOT_NFC)
-            sv->needs_nfc = true;
-        if (!(info & PL__CH_LETTER))
-            continue;
-        UScriptCode sc = pl__char_script(info);
+        UScriptCode sc;
+        if (u[i] < 0x80) {
+            /* ASCII, most of Latin-script chat: no decoding, no table. */
+            uint8_t b = u[i++];
+            if ((uint32_t)((b | 0x20) - 'a') >= 26)
+                continue;
+            if (ascii) {
+                (*ascii)++;
+                continue;
+            }
+            sc = USCRIPT_LATIN;
+        } else {
+            size_t n = utf8_len(u, len, i);
+            if (n == 0)
+                return false;
+            size_t at = i;
+            UChar32 c = pl__next_cp(s, &at);
+            i += n;
+            uint32_t info = pl__char(d, c);
+            if (info & PL__CH_NOT_NFC)
+                sv->needs_nfc = true;
+            if (!(info & PL__CH_LETTER))
+                continue;
+            sc = pl__char_script(info);
+        }
         size_t k;
         for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
             ;
         if (k == sv->nseen && sv->nseen < MAX_SCRIPTS_SEEN)
             sv->seen[sv->nseen++].script = sc;
-        if (k < sv->nseen)
+        if (k < sv->nseen) {
             sv->seen[k].letters++;
+            if (sc == USCRIPT_LATIN)
+                ascii = &sv->seen[k].letters;
+        }
         if (sc == USCRIPT_HIRAGANA || sc == USCRIPT_KATAKANA)
             sv->kana = true;
     }
