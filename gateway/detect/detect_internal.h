@@ -260,7 +260,8 @@ static inline bool pl__compatible(UScriptCode s, UScriptCode main)
 /*
  * What the detector needs to know of a code point, from one table lookup
  * for the Basic Multilingual Plane: the script (low 8 bits), flags, and the
- * simple lower-case form (high 16 bits). Built once at open from ICU.
+ * simple lower-case form (high 16 bits, as an offset from the code point
+ * modulo 2^16). Built once at open from ICU.
  */
 #define PL__CH_SCRIPT 0xFFu
 #define PL__CH_LETTER 0x100u  /* general category L */
@@ -284,7 +285,7 @@ static inline UScriptCode pl__char_script(uint32_t info)
 
 static inline UChar32 pl__char_lower(UChar32 c, uint32_t info)
 {
-    return c < 0x10000 ? (UChar32)(info >> 16) : u_tolower(c);
+    return c < 0x10000 ? (UChar32)((uint32_t)(c + (info >> 16)) & 0xFFFF) : u_tolower(c);
 }
 
 /* Fills the detector's scoring and character tables; once, at open. */

@@ -56,33 +56,36 @@
 uint32_t pl__char_compute(UChar32 c)
 {
     uint32_t info;
+    UChar32 lc = c;
     UScriptCode sc = USCRIPT_COMMON;
     if (c < 0x80) {
         /* ASCII as the detector always read it: letters are Latin, the rest Common. */
         bool letter = (uint32_t)((c | 0x20) - 'a') < 26;
-        if (letter)
+        if (letter) {
             sc = USCRIPT_LATIN;
+            lc = c | 0x20;
+        }
         info = (uint32_t)sc | (letter ? PL__CH_LETTER : 0);
-        return info | (uint32_t)(letter ? (c | 0x20) : c) << 16;
+    } else {
+        UErrorCode st = U_ZERO_ERROR;
+        sc = uscript_getScript(c, &st);
+        if (U_FAILURE(st) || sc < 0 || sc > (UScriptCode)PL__CH_SCRIPT)
+            sc = USCRIPT_UNKNOWN;
+        info = (uint32_t)sc;
+        if (u_isalpha(c))
+            info |= PL__CH_LETTER;
+        int8_t t = u_charType(c);
+        if (c >= 0x300 &&
+            (t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK))
+            info |= PL__CH_MARK;
+        if (u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
+            info |= PL__CH_NOT_NFC;
+        lc = u_tolower(c);
     }
-    UErrorCode st = U_ZERO_ERROR;
-    sc = uscript_getScript(c, &st);
-    if (U_FAILURE(st) || sc < 0 || sc > (UScriptCode)PL__CH_SCRIPT)
-        sc = USCRIPT_UNKNOWN;
-    info = (uint32_t)sc;
-    if (u_isalpha(c))
-        info |= PL__CH_LETTER;
-    int8_t t = u_charType(c);
-    if (c >= 0x300 &&
-        (t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK))
-        info |= PL__CH_MARK;
-    if (u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
-        info |= PL__CH_NOT_NFC;
-    UChar32 lc = u_tolower(c);
+    /* The lower case as an offset modulo 2^16 (both are in the BMP), so
+     * that blocks without case (CJK, Hangul) have identical pages. */
     if (c < 0x10000 && lc < 0x10000)
-        info |= (uint32_t)lc << 16;
-    else if (c < 0x10000)
-        info |= (uint32_t)c << 16;
+        info |= (uint32_t)(uint16_t)(lc - c) << 16;
     return info;
 }
 
