@@ -213,7 +213,7 @@ struct pl_detector {
     /* Per longest order available at a position, the backoff correction
      * of each language (its own longest order may be shorter). */
     pl__langvec adj[PL__NGRAM_MAX + 1];
-    size_t nblocks; /* vectors of four languages that cover the model */
+    size_t nblocks; /* vectors of four languages that cover the model, a multiple of 4 */
     /* Character table (pl__char): page index per 256 code points, and the
      * distinct pages of 256 entries. */
     uint16_t chpage[256];

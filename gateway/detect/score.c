@@ -182,7 +182,8 @@ int pl__score_init(pl_detector *d, pl_error *err)
             d->adj[n].i[l] = -top * d->backoff;
         }
     }
-    d->nblocks = (m->nlangs + 3) / 4;
+    /* Whole groups of four vectors, so the vector loops run four at a time. */
+    d->nblocks = (m->nlangs + 15) / 16 * 4;
     int rc = build_chars(d, err);
     return rc < 0 ? rc : build_unigrams(d, err);
 }
@@ -287,8 +288,12 @@ static void score_position(scorer *sc, const batch_pos *bp)
         return;
     }
     if (sc->dense) {
-        for (size_t b = 0; b < d->nblocks; b++)
+        for (size_t b = 0; b < d->nblocks; b += 4) {
             sc->val.v[b] = base->v[b];
+            sc->val.v[b + 1] = base->v[b + 1];
+            sc->val.v[b + 2] = base->v[b + 2];
+            sc->val.v[b + 3] = base->v[b + 3];
+        }
     } else {
         for (size_t k = 0; k < sc->nactive; k++)
             val[sc->active[k]] = base->i[sc->active[k]];
@@ -309,8 +314,12 @@ static void score_position(scorer *sc, const batch_pos *bp)
     }
     if (sc->dense) {
         /* The others' sums are meaningless; they are cleared at pruning. */
-        for (size_t b = 0; b < d->nblocks; b++)
+        for (size_t b = 0; b < d->nblocks; b += 4) {
             sc->score.v[b] += sc->val.v[b] + adj->v[b];
+            sc->score.v[b + 1] += sc->val.v[b + 1] + adj->v[b + 1];
+            sc->score.v[b + 2] += sc->val.v[b + 2] + adj->v[b + 2];
+            sc->score.v[b + 3] += sc->val.v[b + 3] + adj->v[b + 3];
+        }
     } else {
         for (size_t k = 0; k < sc->nactive; k++) {
             uint8_t l = sc->active[k];
