@@ -267,12 +267,19 @@ static void score_position(scorer *sc, const batch_pos *bp)
             const pl__posting *p;
             size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
             const int32_t *qv = d->qv[n];
-            for (size_t i = 0; i < cnt; i++) {
-                /* A candidate's first (longest) value is kept: after it,
-                 * its slot points to the scratch slot. No branch. */
-                uint8_t l = p[i].lang;
-                val[slot[l]] = qv[p[i].q];
-                slot[l] = SCRATCH;
+            /* A candidate's first (longest) value is kept: after it, its
+             * slot points to the scratch slot. No branch. */
+            size_t i = 0;
+            for (; i + 2 <= cnt; i += 2) {
+                uint8_t a = p[i].lang, b = p[i + 1].lang;
+                val[slot[a]] = qv[p[i].q];
+                slot[a] = SCRATCH;
+                val[slot[b]] = qv[p[i + 1].q];
+                slot[b] = SCRATCH;
+            }
+            if (i < cnt) {
+                val[slot[p[i].lang]] = qv[p[i].q];
+                slot[p[i].lang] = SCRATCH;
             }
             size_t left = 0;
             for (size_t k = 0; k < sc->nactive; k++)
