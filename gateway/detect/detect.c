@@ -112,7 +112,8 @@ typedef struct survey {
     script_count seen[MAX_SCRIPTS_SEEN];
     size_t nseen;
     bool kana;
-    bool needs_nfc; /* a character NFC may change: the model was estimated on NFC */
+    /* A character NFC may change: the model was estimated on NFC text. */
+    bool needs_nfc;
 } survey;
 
 /*
@@ -142,8 +143,9 @@ static size_t utf8_len(const uint8_t *u, size_t len, size_t i)
     return n;
 }
 
-/* Counts letters per script; returns false at the first invalid UTF-8 sequence. */
-static bool survey_text(const pl_detector *d, const char *s, size_t len, survey *sv)
+/* Counts letters per script; false at the first invalid UTF-8 sequence. */
+static bool survey_text(const pl_detector *d, const char *s, size_t len,
+                        survey *sv)
 {
     const uint8_t *u = (const uint8_t *)s;
     size_t i = 0;
@@ -248,7 +250,8 @@ static void index_scripts(pl_detector *d)
 }
 
 /* Marks the languages whose training text is mostly in `sc`. */
-static const pl__script_cands *pick_candidates(const pl_detector *d, UScriptCode sc)
+static const pl__script_cands *pick_candidates(const pl_detector *d,
+                                               UScriptCode sc)
 {
     const char *name = uscript_getShortName(sc);
     char key[4] = {0};
@@ -359,13 +362,15 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
         top[k].p = p;
     }
 
-    pl__copy_str(out->language, sizeof out->language, m->langs[top[0].lang].code);
+    pl__copy_str(out->language, sizeof out->language,
+                 m->langs[top[0].lang].code);
     out->confidence = top[0].p / sum;
     for (size_t k = 1; k < ntop && out->nalt < PL_DETECT_MAX_ALT; k++) {
         if (top[k].p / sum < 0.001)
             break;
         pl_detect_alt *a = &out->alt[out->nalt++];
-        pl__copy_str(a->language, sizeof a->language, m->langs[top[k].lang].code);
+        pl__copy_str(a->language, sizeof a->language,
+                     m->langs[top[k].lang].code);
         a->confidence = top[k].p / sum;
     }
     pl__varieties_decide(d->varieties, out->language, &mt, hints, nhints, out);

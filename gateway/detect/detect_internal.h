@@ -118,7 +118,8 @@ static inline size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint
     return 0;
 }
 
-/* Copies the string src into dst of `size` bytes, cut short if need be (snprintf's "%s" without the formatting cost). */
+/* Copies the string src into dst of `size` bytes, cut short if need be
+ * (snprintf's "%s" without the formatting cost). */
 static inline void pl__copy_str(char *dst, size_t size, const char *src)
 {
     size_t n = strnlen(src, size - 1);
@@ -149,17 +150,17 @@ int pl__varieties_load(const char *dir, pl__varieties **out, pl_error *err);
 void pl__varieties_free(pl__varieties *v);
 
 /* Variety evidence from the text plus the hints, for `lang`. */
-void pl__varieties_decide(const pl__varieties *v, const char *lang, pl__marktext *mt,
-                          const pl_detect_hint *hints, size_t nhints,
-                          pl_detect_result *out);
+void pl__varieties_decide(const pl__varieties *v, const char *lang,
+                          pl__marktext *mt, const pl_detect_hint *hints,
+                          size_t nhints, pl_detect_result *out);
 
 /*
  * Adds `scale` times the weights of the function words found in the text
  * (locales/words/<a>-<b>.txt) to the scores of candidate languages that the
  * n-gram model confuses.
  */
-void pl__words_apply(const pl__varieties *w, pl__marktext *mt,
-                     const bool *cand, double *score, double scale);
+void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
+                     double *score, double scale);
 
 /* Resolves the language names of the function-word files against the model, once. */
 void pl__words_bind(pl__varieties *w, const pl__model *m);
@@ -177,9 +178,8 @@ void pl__locale_language(const char *locale, char *out, size_t size);
 
 #define PL__SCRIPTS_MAX 32
 
-
-
-/* Four 32-bit integers, added with one instruction where the target has vectors. */
+/* Four 32-bit integers, added with one instruction where the target has
+ * vectors. */
 typedef int32_t pl__v4i __attribute__((vector_size(16)));
 
 /* A value per language, readable one by one or four at a time. */
@@ -204,16 +204,17 @@ struct pl_detector {
     /* Scores are integers in units of `unit` nats (a tenth of the model's
      * quantization step), so that sums are exact and ties are real ties. */
     double unit;
-    int32_t backoff;     /* the backoff step, in units */
+    int32_t backoff;      /* the backoff step, in units */
     int32_t prune_margin; /* in units */
-    /* Per order n, the value of a posting with quantized score q (see score.c). */
+    /* Per order n, the value of a posting of quantized score q (score.c). */
     int32_t qv[PL__NGRAM_MAX + 1][256];
     /* ln P(unseen character) per language, less the backoff step. */
     pl__langvec unseen;
     /* Per longest order available at a position, the backoff correction
      * of each language (its own longest order may be shorter). */
     pl__langvec adj[PL__NGRAM_MAX + 1];
-    size_t nblocks; /* vectors of four languages that cover the model, a multiple of 4 */
+    /* Vectors of four languages that cover the model, a multiple of 4. */
+    size_t nblocks;
     /* Character table (pl__char): page index per 256 code points, and the
      * distinct pages of 256 entries. */
     uint16_t chpage[256];
@@ -243,7 +244,8 @@ static inline UChar32 pl__next_cp(const char *s, size_t *i)
         return ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
     }
     *i += 4;
-    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
+    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) |
+           ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
 }
 
 static inline bool pl__is_japanese_script(UScriptCode s)
@@ -251,10 +253,12 @@ static inline bool pl__is_japanese_script(UScriptCode s)
     return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA;
 }
 
-/* Letters of script `s` take part in scoring a text whose main script is `main`. */
+/* Letters of script `s` take part in scoring a text whose main script is
+ * `main`. */
 static inline bool pl__compatible(UScriptCode s, UScriptCode main)
 {
-    return s == main || (pl__is_japanese_script(s) && pl__is_japanese_script(main));
+    return s == main ||
+           (pl__is_japanese_script(s) && pl__is_japanese_script(main));
 }
 
 /*
@@ -264,9 +268,10 @@ static inline bool pl__compatible(UScriptCode s, UScriptCode main)
  * modulo 2^16). Built once at open from ICU.
  */
 #define PL__CH_SCRIPT 0xFFu
-#define PL__CH_LETTER 0x100u  /* general category L */
-#define PL__CH_MARK 0x200u    /* Mn, Mc or Me */
-#define PL__CH_NOT_NFC 0x400u /* NFC quick check is not Yes: normalization may change it */
+#define PL__CH_LETTER 0x100u /* general category L */
+#define PL__CH_MARK 0x200u   /* Mn, Mc or Me */
+#define PL__CH_NOT_NFC                                                         \
+    0x400u /* NFC quick check is not Yes: normalization may change it */
 
 /* The same answer as the table, from ICU (code points beyond the BMP). */
 uint32_t pl__char_compute(UChar32 c);
@@ -285,7 +290,8 @@ static inline UScriptCode pl__char_script(uint32_t info)
 
 static inline UChar32 pl__char_lower(UChar32 c, uint32_t info)
 {
-    return c < 0x10000 ? (UChar32)((uint32_t)(c + (info >> 16)) & 0xFFFF) : u_tolower(c);
+    return c < 0x10000 ? (UChar32)((uint32_t)(c + (info >> 16)) & 0xFFFF)
+                       : u_tolower(c);
 }
 
 /* Fills the detector's scoring and character tables; once, at open. */
@@ -294,10 +300,11 @@ int pl__score_init(pl_detector *d, pl_error *err);
 /*
  * Adds to `score` (one double per language of the model) the n-gram
  * log-likelihood of the letters of `text` in script `main`, for the languages
- * of `set`, marked in `cand` (a copy of set->cand). Candidates that fall too far behind are unmarked in
- * `cand` and their score is meaningless.
+ * of `set`, marked in `cand` (a copy of set->cand). Candidates that fall too
+ * far behind are unmarked in `cand` and their score is meaningless.
  */
-void pl__score_text(const pl_detector *d, const char *text, size_t len, UScriptCode main,
-                    const pl__script_cands *set, bool *cand, double *score);
+void pl__score_text(const pl_detector *d, const char *text, size_t len,
+                    UScriptCode main, const pl__script_cands *set, bool *cand,
+                    double *score);
 
 #endif

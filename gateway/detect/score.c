@@ -13,7 +13,8 @@
 
 #include "detect_internal.h"
 
-/* Penalty per step of backing off to a shorter context: ln 0.4 ("stupid backoff"). */
+/* Penalty per step of backing off to a shorter context: ln 0.4 ("stupid
+ * backoff"). */
 #define LN_BACKOFF (-0.916)
 
 /* Candidates this far behind the best are dropped (posterior below e^-30). */
@@ -59,7 +60,8 @@ uint32_t pl__char_compute(UChar32 c)
     UChar32 lc = c;
     UScriptCode sc = USCRIPT_COMMON;
     if (c < 0x80) {
-        /* ASCII as the detector always read it: letters are Latin, the rest Common. */
+        /* ASCII as the detector always read it: letters are Latin, the rest
+         * Common. */
         bool letter = (uint32_t)((c | 0x20) - 'a') < 26;
         if (letter) {
             sc = USCRIPT_LATIN;
@@ -76,7 +78,8 @@ uint32_t pl__char_compute(UChar32 c)
             info |= PL__CH_LETTER;
         int8_t t = u_charType(c);
         if (c >= 0x300 &&
-            (t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK))
+            (t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK ||
+             t == U_ENCLOSING_MARK))
             info |= PL__CH_MARK;
         if (u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
             info |= PL__CH_NOT_NFC;
@@ -105,7 +108,8 @@ static int build_chars(pl_detector *d, pl_error *err)
         for (UChar32 lo = 0; lo < 256; lo++)
             page[lo] = pl__char_compute((hi << 8) | lo);
         size_t k;
-        for (k = 0; k < npages && memcmp(data + k * 256, page, sizeof page) != 0; k++)
+        for (k = 0;
+             k < npages && memcmp(data + k * 256, page, sizeof page) != 0; k++)
             ;
         if (k == npages) {
             if (npages == cap) {
@@ -265,7 +269,8 @@ static void score_position(scorer *sc, const batch_pos *bp)
             val[sc->active[k]] = base->i[sc->active[k]];
         for (int n = nmax; n >= lo; n--) {
             const pl__posting *p;
-            size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+            size_t cnt =
+                pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
             const int32_t *qv = d->qv[n];
             /* A candidate's first (longest) value is kept: after it, its
              * slot points to the scratch slot. No branch. */
@@ -411,7 +416,8 @@ static bool prune(scorer *sc)
     if (sc->dense && (best < -(1 << 24) || sc->letters - sc->rebased > 4096)) {
         /* Vector adds keep going for every language, dropped or not (each
          * letter adds at most about 3,000 units); now and then bring all
-         * back near zero, the dropped ones to zero, before any could overflow. */
+         * back near zero, the dropped ones to zero, before any could
+         * overflow. */
         pl__v4i bv = {best, best, best, best};
         for (size_t b = 0; b < sc->d->nblocks; b++)
             sc->score.v[b] = (sc->score.v[b] - bv) & sc->alive.v[b];
@@ -422,7 +428,8 @@ static bool prune(scorer *sc)
     return o == 1;
 }
 
-static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode main)
+static void score_letters(scorer *sc, const char *s, size_t len,
+                          UScriptCode main)
 {
     size_t i = 0;
     sc->wordlen = 0;
@@ -435,21 +442,24 @@ static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode mai
                 continue;
             }
             UChar32 lc = pl__char_lower(c, info);
-            memmove(sc->last + 1, sc->last, (PL__NGRAM_MAX - 1) * sizeof sc->last[0]);
+            memmove(sc->last + 1, sc->last,
+                    (PL__NGRAM_MAX - 1) * sizeof sc->last[0]);
             sc->last[0] = (uint32_t)lc;
             sc->wordlen++;
             sc->letters++;
             queue_position(sc);
             if (sc->nbatch == BATCH) {
-                /* Long runs without spaces (Chinese, Japanese): prune inside them too. */
+                /* Long runs without spaces (Chinese, Japanese): prune inside
+                 * them too. */
                 flush_batch(sc);
                 if (sc->nactive == 1 || prune(sc))
                     return;
             }
         } else if (!(info & PL__CH_MARK)) {
-            /* The model's n-grams never span words; marks are left out of them. */
+            /* The model's n-grams never span words; marks are left out. */
             flush_batch(sc);
-            /* One candidate left: the rest of the text cannot change the answer. */
+            /* One candidate left: the rest of the text cannot change the
+             * answer. */
             if (sc->nactive == 1 || (sc->wordlen > 0 && prune(sc)))
                 return;
             sc->wordlen = 0;
@@ -458,8 +468,9 @@ static void score_letters(scorer *sc, const char *s, size_t len, UScriptCode mai
     flush_batch(sc);
 }
 
-void pl__score_text(const pl_detector *d, const char *text, size_t len, UScriptCode main,
-                    const pl__script_cands *set, bool *cand, double *score)
+void pl__score_text(const pl_detector *d, const char *text, size_t len,
+                    UScriptCode main, const pl__script_cands *set, bool *cand,
+                    double *score)
 {
     /* On the stack: no allocation per message. Only the part before the
      * batch needs setting up. */

@@ -532,9 +532,9 @@ static int in_set(const char_set *cs, int32_t c)
     return bsearch(&c, cs->cps, cs->n, sizeof c, cmp_cp) != NULL;
 }
 
-void pl__varieties_decide(const pl__varieties *v, const char *lang, pl__marktext *mt,
-                          const pl_detect_hint *hints, size_t nhints,
-                          pl_detect_result *out)
+void pl__varieties_decide(const pl__varieties *v, const char *lang,
+                          pl__marktext *mt, const pl_detect_hint *hints,
+                          size_t nhints, pl_detect_result *out)
 {
     const vfile *f = NULL;
     double text_score[MAX_VARIETIES] = {0}, total[MAX_VARIETIES] = {0};
@@ -622,8 +622,8 @@ void pl__words_bind(pl__varieties *w, const pl__model *m)
     }
 }
 
-void pl__words_apply(const pl__varieties *w, pl__marktext *mt,
-                     const bool *cand, double *score, double scale)
+void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
+                     double *score, double scale)
 {
     for (size_t i = 0; w && i < w->nfiles; i++) {
         const vfile *f = &w->files[i];

@@ -69,16 +69,18 @@ int main(int argc, char **argv)
             strcpy(r.language, "und");
         memcpy(out[i], r.language, sizeof out[i]);
     }
-    double dt = now(CLOCK_MONOTONIC) - t0, ct = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    double dt = now(CLOCK_MONOTONIC) - t0,
+           ct = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
     for (size_t i = 0; i < n; i++)
         printf("%s\n", out[i]);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     fprintf(stderr,
-            "messages=%zu bytes=%zu seconds=%.4f msgs_per_s=%.0f mb_per_s=%.2f maxrss_mb=%.1f "
+            "messages=%zu bytes=%zu seconds=%.4f msgs_per_s=%.0f mb_per_s=%.2f "
+            "maxrss_mb=%.1f "
             "cpu_seconds=%.4f cpu_msgs_per_s=%.0f cpu_mb_per_s=%.2f\n",
-            n, bytes, dt, n / dt, bytes / dt / 1e6, ru.ru_maxrss / 1024.0, ct, n / ct,
-            bytes / ct / 1e6);
+            n, bytes, dt, n / dt, bytes / dt / 1e6, ru.ru_maxrss / 1024.0, ct,
+            n / ct, bytes / ct / 1e6);
     for (size_t i = 0; i < n; i++)
         free(lines[i]);
     free(lines);

@@ -147,19 +147,24 @@ static void test_bad_utf8_kinds(void **state)
         {"ok \xed\xa0\x80", 6, 3},     /* surrogate */
         {"ok \xf4\x90\x80\x80", 7, 3}, /* beyond U+10FFFF */
         {"da\xc3", 3, 2},              /* cut short at the end */
-        {"d\xc3\xa1 \x80", 5, 4},       /* stray continuation byte */
+        {"d\xc3\xa1 \x80", 5, 4},      /* stray continuation byte */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         pl_detect_result r;
         pl_error err;
         char want[32];
-        assert_int_equal(pl_detect_text(d, bad[i].text, bad[i].len, NULL, 0, &r, &err), PL_EUTF8);
+        assert_int_equal(
+            pl_detect_text(d, bad[i].text, bad[i].len, NULL, 0, &r, &err),
+            PL_EUTF8);
         snprintf(want, sizeof want, "byte offset %zu", bad[i].offset);
         assert_non_null(strstr(err.message, want));
         assert_string_equal(r.language, "und");
     }
     /* Four-byte letters and emoji are fine. */
-    expect_lang(d, "\xf0\x9f\x99\x82 Danke sch\xc3\xb6n f\xc3\xbcr die schnelle Antwort", "de");
+    expect_lang(
+        d,
+        "\xf0\x9f\x99\x82 Danke sch\xc3\xb6n f\xc3\xbcr die schnelle Antwort",
+        "de");
 }
 
 /* Scores are integers kept relative to the best; a text far longer than a
@@ -167,8 +172,9 @@ static void test_bad_utf8_kinds(void **state)
 static void test_long_text(void **state)
 {
     const pl_detector *d = *state;
-    static const char *unit[] = {"Onde está o meu pedido? Já paguei há duas semanas. ",
-                                 "a b c d e f g h i j k l m n o p q r s t u v w x y z "};
+    static const char *unit[] = {
+        "Onde está o meu pedido? Já paguei há duas semanas. ",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z "};
     const char *want[] = {"pt", NULL};
     for (size_t u = 0; u < 2; u++) {
         size_t n = strlen(unit[u]), total = 4u << 20;
@@ -195,11 +201,14 @@ static void test_normalization_needed(void **state)
 {
     const pl_detector *d = *state;
     pl_detect_result a = detect(d, "ज़रूर, मैं आज ही फ़ोन करूँगा");
-    pl_detect_result b = detect(d, "\xe0\xa5\x9b\xe0\xa4\xb0\xe0\xa5\x82\xe0\xa4\xb0, मैं आज ही \xe0\xa5\x9e\xe0\xa5\x8b\xe0\xa4\xa8 करूँगा");
+    pl_detect_result b =
+        detect(d, "\xe0\xa5\x9b\xe0\xa4\xb0\xe0\xa5\x82\xe0\xa4\xb0, मैं आज ही "
+                  "\xe0\xa5\x9e\xe0\xa5\x8b\xe0\xa4\xa8 करूँगा");
     assert_string_equal(a.language, "hi");
     assert_string_equal(b.language, "hi");
     assert_true(a.confidence == b.confidence);
-    pl_detect_result c = detect(d, "Cafe\xcc\x81 com pa\xcc\x83o de queijo, obrigado");
+    pl_detect_result c =
+        detect(d, "Cafe\xcc\x81 com pa\xcc\x83o de queijo, obrigado");
     pl_detect_result e = detect(d, "Café com pão de queijo, obrigado");
     assert_string_equal(c.language, e.language);
     assert_true(c.confidence == e.confidence);
