@@ -135,10 +135,8 @@ static uint64_t needle_sig(const char *needle)
 
 /* The 64-bit signatures turn most markers away with one test on a short
  * message; the 4,096-bit set and strstr() decide the rest. */
-static bool contains(const pl__marktext *mt, const marker *mk)
+static bool contains_slow(const pl__marktext *mt, const marker *mk)
 {
-    if (mk->sig & ~mt->sig)
-        return false;
     const char *needle = mk->needle;
     for (const char *p = needle; p[0] && p[1]; p++) {
         unsigned h = pair_hash(p);
@@ -146,6 +144,12 @@ static bool contains(const pl__marktext *mt, const marker *mk)
             return false;
     }
     return strstr(mt->norm, needle) != NULL;
+}
+
+/* Inline: most markers stop at the signature test. */
+static inline bool contains(const pl__marktext *mt, const marker *mk)
+{
+    return !(mk->sig & ~mt->sig) && contains_slow(mt, mk);
 }
 
 /*
