@@ -83,6 +83,9 @@ void pl_detect_close(pl_detector *d)
     free(d->chdata);
     free(d->uni_idx);
     free(d->uni);
+    free(d->bi_key);
+    free(d->bi_idx);
+    free(d->bi);
     pl__varieties_free(d->varieties);
     pl__varieties_free(d->words);
     free(d);

@@ -223,6 +223,11 @@ struct pl_detector {
      * uni_idx[c] is 1 + the vector of letter c, or 0. */
     uint16_t *uni_idx;
     pl__langvec *uni;
+    /* Order-2 values of common 2-grams (score.c): a hash table from the
+     * n-gram hash (bi_key) to 1 + the vector (bi_idx, 0 for a free slot). */
+    uint64_t *bi_key;
+    uint16_t *bi_idx;
+    pl__langvec *bi;
     pl__varieties *varieties;
     pl__varieties *words;
 };

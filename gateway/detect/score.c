@@ -42,6 +42,14 @@
  */
 #define UNI_MIN_POSTINGS 8
 
+/*
+ * Likewise a 2-gram of two such letters whose record lists at least this
+ * many languages (about 1,100 of them, nearly all Latin-script), found
+ * through a small hash table keyed by the n-gram hash.
+ */
+#define BI_MIN_POSTINGS 24
+#define BI_SLOTS 4096 /* a power of two, at least twice the 2-grams kept */
+
 /* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
 #define SCRATCH (PL__LANG_PAD - 1)
 
@@ -166,6 +174,66 @@ static int build_unigrams(pl_detector *d, pl_error *err)
     return 0;
 }
 
+/* The order-2 vectors of the common 2-grams; once, at open, after the
+ * order-1 vectors, which they start from. */
+static int build_bigrams(pl_detector *d, pl_error *err)
+{
+    const pl__model *m = &d->model;
+    size_t nl = 0, n = 0, cap = 0;
+    UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
+    d->bi_key = calloc(BI_SLOTS, sizeof *d->bi_key);
+    d->bi_idx = calloc(BI_SLOTS, sizeof *d->bi_idx);
+    if (letters == NULL || d->bi_key == NULL || d->bi_idx == NULL) {
+        free(letters);
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    }
+    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++)
+        if (d->uni_idx[c])
+            letters[nl++] = c;
+    for (size_t i = 0; i < nl; i++) {
+        for (size_t j = 0; j < nl; j++) {
+            /* letters[i] then letters[j]: hashed from the last back. */
+            uint64_t h = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
+            h = pl__ngram_mix(pl__ngram_step(h, (uint32_t)letters[i]));
+            const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
+            const pl__posting *p;
+            size_t cnt = pl__model_find(rec, end, h, &p);
+            if (cnt < BI_MIN_POSTINGS || 2 * (n + 1) > BI_SLOTS)
+                continue;
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 256;
+                pl__langvec *nb = realloc(d->bi, ncap * sizeof *nb);
+                if (nb == NULL) {
+                    free(letters);
+                    return pl_error_set(err, PL_ENOMEM, "out of memory");
+                }
+                d->bi = nb;
+                cap = ncap;
+            }
+            d->bi[n] = d->uni[d->uni_idx[letters[j]] - 1];
+            for (size_t k = 0; k < cnt; k++)
+                d->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
+            size_t slot = (size_t)h & (BI_SLOTS - 1);
+            while (d->bi_idx[slot])
+                slot = (slot + 1) & (BI_SLOTS - 1);
+            d->bi_key[slot] = h;
+            d->bi_idx[slot] = (uint16_t)++n;
+        }
+    }
+    free(letters);
+    return 0;
+}
+
+/* The order-2 vector of the 2-gram of hash h, or NULL. */
+static inline const pl__langvec *find_bigram(const pl_detector *d, uint64_t h)
+{
+    for (size_t slot = (size_t)h & (BI_SLOTS - 1); d->bi_idx[slot];
+         slot = (slot + 1) & (BI_SLOTS - 1))
+        if (d->bi_key[slot] == h)
+            return &d->bi[d->bi_idx[slot] - 1];
+    return NULL;
+}
+
 int pl__score_init(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
@@ -189,7 +257,9 @@ int pl__score_init(pl_detector *d, pl_error *err)
     /* Whole groups of four vectors, so the vector loops run four at a time. */
     d->nblocks = (m->nlangs + 15) / 16 * 4;
     int rc = build_chars(d, err);
-    return rc < 0 ? rc : build_unigrams(d, err);
+    if (rc == 0)
+        rc = build_unigrams(d, err);
+    return rc < 0 ? rc : build_bigrams(d, err);
 }
 
 typedef struct batch_pos {
@@ -243,6 +313,15 @@ static void queue_position(scorer *sc)
         if (n < bp->lo)
             continue;
         bp->hash[n] = pl__ngram_mix(h);
+        if (n == 2 && u) {
+            /* Both letters common: the 2-gram may have a ready vector. */
+            const pl__langvec *bi = find_bigram(d, bp->hash[2]);
+            if (bi) {
+                bp->base = bi;
+                bp->lo = 3;
+                continue;
+            }
+        }
         pl__model_prefetch(&d->model, bp->hash[n]);
     }
 }
