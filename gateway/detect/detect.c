@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unicode/uchar.h>
-#include <unicode/uscript.h>
-
 #include "detect_internal.h"
 #include "parley/text.h"
 
@@ -23,8 +20,6 @@
 #define MODEL_FILE "langid.bin"
 #define VARIETY_DIR "varieties"
 #define WORDS_DIR "words"
-/* Penalty per step of backing off to a shorter context: ln 0.4 ("stupid backoff"). */
-#define LN_BACKOFF (-0.916)
 /*
  * Overlapping n-grams are far from independent, so the summed log-likelihood
  * overstates the evidence; dividing by this temperature calibrates it against
@@ -71,8 +66,8 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
         goto fail;
     pl__words_bind(d->words, &d->model);
     index_scripts(d);
-    for (uint32_t l = 0; l < d->model.nlangs; l++)
-        d->unseen[l] = -(double)d->model.langs[l].floor_q * d->model.qstep - LN_BACKOFF;
+    if ((rc = pl__score_init(d, err)) < 0)
+        goto fail;
     *out = d;
     return 0;
 fail:
@@ -85,6 +80,12 @@ void pl_detect_close(pl_detector *d)
     if (d == NULL)
         return;
     pl__model_close(&d->model);
+    free(d->chdata);
+    free(d->uni_idx);
+    free(d->uni);
+    free(d->bi_key);
+    free(d->bi_idx);
+    free(d->bi);
     pl__varieties_free(d->varieties);
     pl__varieties_free(d->words);
     free(d);
@@ -105,70 +106,6 @@ size_t pl_detect_model_size(const pl_detector *d)
     return d ? d->model.size : 0;
 }
 
-/* ASCII is most of the text in Latin-script chat; it needs no ICU lookups. */
-static bool is_ascii_letter(UChar32 c)
-{
-    return (uint32_t)((c | 0x20) - 'a') < 26;
-}
-
-static bool is_letter(UChar32 c)
-{
-    return c < 0x80 ? is_ascii_letter(c) : u_isalpha(c);
-}
-
-static UChar32 to_lower(UChar32 c)
-{
-    return c < 0x80 ? (is_ascii_letter(c) ? (c | 0x20) : c) : u_tolower(c);
-}
-
-static UScriptCode script_of(UChar32 c)
-{
-    if (c < 0x80)
-        return is_ascii_letter(c) ? USCRIPT_LATIN : USCRIPT_COMMON;
-    UErrorCode st = U_ZERO_ERROR;
-    UScriptCode sc = uscript_getScript(c, &st);
-    return U_FAILURE(st) ? USCRIPT_UNKNOWN : sc;
-}
-
-/* Next code point of text already validated as UTF-8. */
-static UChar32 next_cp(const char *s, size_t *i)
-{
-    const uint8_t *u = (const uint8_t *)s + *i;
-    if (u[0] < 0x80) {
-        *i += 1;
-        return u[0];
-    }
-    if (u[0] < 0xE0) {
-        *i += 2;
-        return ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
-    }
-    if (u[0] < 0xF0) {
-        *i += 3;
-        return ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-    }
-    *i += 4;
-    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) | ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
-}
-
-static bool is_japanese_script(UScriptCode s)
-{
-    return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA;
-}
-
-/* Letters of script `s` take part in scoring a text whose main script is `main`. */
-static bool compatible(UScriptCode s, UScriptCode main)
-{
-    return s == main || (is_japanese_script(s) && is_japanese_script(main));
-}
-
-static bool is_mark(UChar32 c)
-{
-    if (c < 0x300) /* below the first combining mark */
-        return false;
-    int8_t t = u_charType(c);
-    return t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK || t == U_ENCLOSING_MARK;
-}
-
 typedef struct script_count {
     UScriptCode script;
     size_t letters;
@@ -178,34 +115,85 @@ typedef struct survey {
     script_count seen[MAX_SCRIPTS_SEEN];
     size_t nseen;
     bool kana;
-    bool needs_nfc; /* a combining mark follows a letter: precomposed forms differ */
+    /* A character NFC may change: the model was estimated on NFC text. */
+    bool needs_nfc;
 } survey;
 
-static void survey_text(const char *s, size_t len, survey *sv)
+/*
+ * Length of the UTF-8 sequence at u[i], or 0 when it is not valid: the
+ * rules of pl_text_validate_utf8 (no overlong forms, surrogates or code
+ * points beyond U+10FFFF), checked here in the survey's one pass.
+ */
+static size_t utf8_len(const uint8_t *u, size_t len, size_t i)
 {
+    uint8_t b = u[i], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF)
+        n = 2;
+    else if (b >= 0xE0 && b <= 0xEF)
+        n = 3, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+    else if (b >= 0xF0 && b <= 0xF4)
+        n = 4, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (len - i < n || u[i + 1] < lo || u[i + 1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if (u[i + k] < 0x80 || u[i + k] > 0xBF)
+            return 0;
+    return n;
+}
+
+/* Counts letters per script; false at the first invalid UTF-8 sequence. */
+static bool survey_text(const pl_detector *d, const char *s, size_t len,
+                        survey *sv)
+{
+    const uint8_t *u = (const uint8_t *)s;
     size_t i = 0;
-    bool prev_letter = false;
+    size_t *ascii = NULL; /* the Latin entry of sv->seen, once there is one */
     memset(sv, 0, sizeof *sv);
     while (i < len) {
-        UChar32 c = next_cp(s, &i);
-        if (is_letter(c)) {
-            UScriptCode sc = script_of(c);
-            size_t k;
-            for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
-                ;
-            if (k == sv->nseen && sv->nseen < MAX_SCRIPTS_SEEN)
-                sv->seen[sv->nseen++].script = sc;
-            if (k < sv->nseen)
-                sv->seen[k].letters++;
-            if (sc == USCRIPT_HIRAGANA || sc == USCRIPT_KATAKANA)
-                sv->kana = true;
-            prev_letter = true;
+        UScriptCode sc;
+        if (u[i] < 0x80) {
+            /* ASCII, most of Latin-script chat: no decoding, no table. */
+            uint8_t b = u[i++];
+            if ((uint32_t)((b | 0x20) - 'a') >= 26)
+                continue;
+            if (ascii) {
+                (*ascii)++;
+                continue;
+            }
+            sc = USCRIPT_LATIN;
         } else {
-            if (prev_letter && c >= 0x300 && u_charType(c) == U_NON_SPACING_MARK)
+            size_t n = utf8_len(u, len, i);
+            if (n == 0)
+                return false;
+            size_t at = i;
+            UChar32 c = pl__next_cp(s, &at);
+            i += n;
+            uint32_t info = pl__char(d, c);
+            if (info & PL__CH_NOT_NFC)
                 sv->needs_nfc = true;
-            prev_letter = false;
+            if (!(info & PL__CH_LETTER))
+                continue;
+            sc = pl__char_script(info);
         }
+        size_t k;
+        for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
+            ;
+        if (k == sv->nseen && sv->nseen < MAX_SCRIPTS_SEEN)
+            sv->seen[sv->nseen++].script = sc;
+        if (k < sv->nseen) {
+            sv->seen[k].letters++;
+            if (sc == USCRIPT_LATIN)
+                ascii = &sv->seen[k].letters;
+        }
+        if (sc == USCRIPT_HIRAGANA || sc == USCRIPT_KATAKANA)
+            sv->kana = true;
     }
+    return true;
 }
 
 /*
@@ -226,7 +214,7 @@ static UScriptCode main_script(const survey *sv, size_t *letters)
     }
     /* Japanese mixes kanji and kana; count them together. */
     for (size_t k = 0; k < sv->nseen; k++)
-        if (compatible(sv->seen[k].script, best))
+        if (pl__compatible(sv->seen[k].script, best))
             total += sv->seen[k].letters;
     *letters = total;
     return best;
@@ -257,180 +245,25 @@ static void index_scripts(pl_detector *d)
             }
             if (!d->scripts[j].cand[l]) {
                 d->scripts[j].cand[l] = true;
-                d->scripts[j].n++;
+                d->scripts[j].list[d->scripts[j].n++] = (uint8_t)l;
+                d->scripts[j].alive.i[l] = -1;
             }
         }
     }
 }
 
 /* Marks the languages whose training text is mostly in `sc`. */
-static size_t pick_candidates(const pl_detector *d, UScriptCode sc, bool *cand)
+static const pl__script_cands *pick_candidates(const pl_detector *d,
+                                               UScriptCode sc)
 {
     const char *name = uscript_getShortName(sc);
     char key[4] = {0};
     if (name)
         memcpy(key, name, strnlen(name, sizeof key));
-    for (size_t j = 0; name && j < d->nscripts; j++) {
-        if (memcmp(d->scripts[j].key, key, 4) == 0) {
-            memcpy(cand, d->scripts[j].cand, sizeof d->scripts[j].cand);
-            return d->scripts[j].n;
-        }
-    }
-    memset(cand, 0, PL__LANG_MAX * sizeof *cand);
-    return 0;
-}
-
-/* Candidates this far behind the best are dropped (posterior below e^-30). */
-#define PRUNE_MARGIN 30.0
-
-/*
- * Positions are scored in batches: first every n-gram of every position in
- * the batch is hashed and its directory slot prefetched, then its records
- * are prefetched, then the positions are scored. The lookups are cache
- * misses in a 20 MB table; batching lets dozens of them overlap instead of
- * waiting for each in turn.
- */
-#define BATCH 16
-
-typedef struct batch_pos {
-    uint64_t hash[PL__NGRAM_MAX + 1];
-    const uint8_t *rec[PL__NGRAM_MAX + 1];
-    const uint8_t *end[PL__NGRAM_MAX + 1];
-    int nmax;
-} batch_pos;
-
-typedef struct scorer {
-    const pl__model *m;
-    bool *cand;
-    uint8_t active[PL__LANG_MAX];
-    size_t nactive;
-    double *score;
-    /* Per language: the value of the current position so far, and the value
-     * of a character it never saw (ln P(unseen) - LN_BACKOFF, see score_position). */
-    double val[PL__LANG_MAX + 1];
-    const double *unseen;
-    /* The last PL__NGRAM_MAX characters of the current word. */
-    uint32_t ring[PL__NGRAM_MAX];
-    size_t wordlen;
-    batch_pos batch[BATCH];
-    size_t nbatch;
-} scorer;
-
-/* Hashes the n-grams ending at the character just pushed and queues them. */
-static void queue_position(scorer *sc)
-{
-    batch_pos *bp = &sc->batch[sc->nbatch++];
-    uint64_t h = PL__NGRAM_SEED;
-    bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
-    for (int n = 1; n <= bp->nmax; n++) {
-        h = pl__ngram_step(h, sc->ring[(sc->wordlen - (size_t)n) % PL__NGRAM_MAX]);
-        bp->hash[n] = pl__ngram_mix(h);
-        pl__model_prefetch(sc->m, bp->hash[n]);
-    }
-}
-
-/*
- * Scores one queued position against every active candidate. Orders are
- * visited from 1 up and each posting overwrites its language's value, so a
- * language ends with its longest known context: the backoff result without
- * a branch per posting (most postings belong to languages still in the race,
- * and a data-dependent branch on each was the main cost).
- */
-static void score_position(scorer *sc, const batch_pos *bp)
-{
-    const pl__model *m = sc->m;
-    int nmax = bp->nmax;
-    double *val = sc->val;
-
-    for (int n = 1; n <= nmax; n++) {
-        const pl__posting *p;
-        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
-        double pen = -n * LN_BACKOFF;
-        for (size_t i = 0; i < cnt; i++)
-            val[p[i].lang] = pen + m->qval[p[i].q];
-    }
-    for (size_t k = 0; k < sc->nactive; k++) {
-        uint8_t l = sc->active[k];
-        int top = nmax < m->langs[l].max_order ? nmax : m->langs[l].max_order;
-        sc->score[l] += val[l] + top * LN_BACKOFF;
-        val[l] = sc->unseen[l];
-    }
-}
-
-/* Looks up and scores every queued position. */
-static void flush_batch(scorer *sc)
-{
-    for (size_t j = 0; j < sc->nbatch; j++) {
-        batch_pos *bp = &sc->batch[j];
-        for (int n = 1; n <= bp->nmax; n++) {
-            bp->rec[n] = pl__model_bucket(sc->m, bp->hash[n], &bp->end[n]);
-            __builtin_prefetch(bp->rec[n]);
-        }
-    }
-    for (size_t j = 0; j < sc->nbatch; j++)
-        score_position(sc, &sc->batch[j]);
-    sc->nbatch = 0;
-}
-
-/* Drops the candidates that can no longer win; long texts get cheap fast. */
-static void prune(scorer *sc)
-{
-    double best = -INFINITY;
-    for (size_t k = 0; k < sc->nactive; k++)
-        if (sc->score[sc->active[k]] > best)
-            best = sc->score[sc->active[k]];
-    size_t o = 0;
-    for (size_t k = 0; k < sc->nactive; k++) {
-        uint8_t l = sc->active[k];
-        if (sc->score[l] >= best - PRUNE_MARGIN)
-            sc->active[o++] = l;
-        else
-            sc->cand[l] = false;
-    }
-    sc->nactive = o;
-}
-
-static void score_text(scorer *sc, const char *s, size_t len, UScriptCode main)
-{
-    size_t i = 0;
-    sc->wordlen = 0;
-    for (uint32_t l = 0; l < sc->m->nlangs; l++) {
-        if (sc->cand[l]) {
-            sc->active[sc->nactive++] = (uint8_t)l;
-            sc->val[l] = sc->unseen[l];
-        }
-    }
-    while (i < len) {
-        UChar32 c = next_cp(s, &i);
-        if (is_letter(c)) {
-            if (!compatible(script_of(c), main)) {
-                sc->wordlen = 0;
-                continue;
-            }
-            UChar32 lc = to_lower(c);
-            sc->ring[sc->wordlen % PL__NGRAM_MAX] = (uint32_t)lc;
-            sc->wordlen++;
-            queue_position(sc);
-            if (sc->nbatch == BATCH) {
-                /* Long runs without spaces (Chinese, Japanese): prune inside them too. */
-                flush_batch(sc);
-                if (sc->nactive > 1)
-                    prune(sc);
-                if (sc->nactive == 1)
-                    return;
-            }
-        } else if (!is_mark(c)) {
-            /* The model's n-grams never span words; marks are left out of them. */
-            flush_batch(sc);
-            if (sc->wordlen > 0 && sc->nactive > 1)
-                prune(sc);
-            /* One candidate left: the rest of the text cannot change the answer. */
-            if (sc->nactive == 1)
-                return;
-            sc->wordlen = 0;
-        }
-    }
-    flush_batch(sc);
+    for (size_t j = 0; name && j < d->nscripts; j++)
+        if (memcmp(d->scripts[j].key, key, 4) == 0)
+            return &d->scripts[j];
+    return NULL;
 }
 
 typedef struct ranked {
@@ -442,9 +275,9 @@ typedef struct ranked {
 static void set_script(pl_detect_result *out, UScriptCode sc, const survey *sv)
 {
     const char *name = uscript_getShortName(sc);
-    if (is_japanese_script(sc) && sv->kana)
+    if (pl__is_japanese_script(sc) && sv->kana)
         name = "Jpan";
-    snprintf(out->script, sizeof out->script, "%s", name ? name : "Zyyy");
+    pl__copy_str(out->script, sizeof out->script, name ? name : "Zyyy");
 }
 
 int pl_detect_text(const pl_detector *d, const char *text, size_t len,
@@ -459,14 +292,16 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     if (d == NULL || out == NULL || (text == NULL && len > 0) || (hints == NULL && nhints > 0))
         return pl_error_set(err, PL_EINVAL, "invalid argument");
     memset(out, 0, sizeof *out);
-    snprintf(out->language, sizeof out->language, "und");
-    snprintf(out->script, sizeof out->script, "Zyyy");
+    pl__copy_str(out->language, sizeof out->language, "und");
+    pl__copy_str(out->script, sizeof out->script, "Zyyy");
     if (len > PL_TEXT_MAX_INPUT)
         return pl_error_set(err, PL_ELIMIT, "text of %zu bytes exceeds the limit", len);
-    if ((rc = pl_text_validate_utf8(text, len, NULL, err)) < 0)
-        return rc;
-
-    survey_text(text, len, &sv);
+    if (!survey_text(d, text, len, &sv)) {
+        /* The text module words the error and its offset. */
+        if ((rc = pl_text_validate_utf8(text, len, NULL, err)) < 0)
+            return rc;
+        return pl_error_set(err, PL_EUTF8, "invalid UTF-8");
+    }
     if (sv.needs_nfc) {
         /* The model was estimated on composed text: "é", not "e" + U+0301. */
         size_t nlen;
@@ -474,7 +309,7 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
             return rc;
         text = nfc;
         len = nlen;
-        survey_text(text, len, &sv);
+        survey_text(d, text, len, &sv);
     }
     UScriptCode main = main_script(&sv, &letters);
     out->letters = letters;
@@ -485,28 +320,26 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     const pl__model *m = &d->model;
     bool cand[PL__LANG_MAX];
     double score[PL__LANG_MAX];
-    size_t ncand = pick_candidates(d, main, cand);
-    if (ncand == 0)
+    const pl__script_cands *set = pick_candidates(d, main);
+    if (set == NULL || set->n == 0)
         goto done;
+    memcpy(cand, set->cand, sizeof cand);
 
-    /* On the stack: no allocation per message. Only the part before the
-     * batch needs clearing. */
-    scorer scr, *sc = &scr;
-    memset(sc, 0, offsetof(scorer, batch));
-    sc->nbatch = 0;
-    memset(score, 0, sizeof score);
-    sc->m = m;
-    sc->unseen = d->unseen;
-    sc->cand = cand;
-    sc->score = score;
-    if (ncand > 1) {
-        score_text(sc, text, len, main);
+    memset(score, 0, m->nlangs * sizeof *score);
+    /* Only the header: the buffer is written when first needed. */
+    pl__marktext mt;
+    mt.text = text;
+    mt.len = len;
+    mt.ready = false;
+    if (set->n > 1) {
+        pl__score_text(d, text, len, main, set, cand, score);
         /* Function words settle the pairs the n-grams leave close; by now
          * pruning has usually removed one of a pair, which saves the work. */
-        pl__words_apply(d->words, text, len, cand, score, LL_TEMPERATURE);
+        pl__words_apply(d->words, &mt, cand, score, LL_TEMPERATURE);
     }
-    for (uint32_t l = 0; l < m->nlangs; l++)
-        score[l] /= LL_TEMPERATURE;
+    /* Only the script's candidates matter from here on (in model order). */
+    for (size_t k = 0; k < set->n; k++)
+        score[set->list[k]] /= LL_TEMPERATURE;
     pl__prior_apply(m, hints, nhints, score);
 
     /* Softmax over the candidates; only the best few are kept, in order
@@ -514,10 +347,11 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     ranked top[1 + PL_DETECT_MAX_ALT] = {{0, 0.0}};
     size_t ntop = 0;
     double best = -INFINITY, sum = 0.0;
-    for (uint32_t l = 0; l < m->nlangs; l++)
-        if (cand[l] && score[l] > best)
-            best = score[l];
-    for (uint32_t l = 0; l < m->nlangs; l++) {
+    for (size_t k = 0; k < set->n; k++)
+        if (cand[set->list[k]] && score[set->list[k]] > best)
+            best = score[set->list[k]];
+    for (size_t j = 0; j < set->n; j++) {
+        uint32_t l = set->list[j];
         if (!cand[l])
             continue;
         double p = exp(score[l] - best);
@@ -531,18 +365,20 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
         top[k].p = p;
     }
 
-    snprintf(out->language, sizeof out->language, "%s", m->langs[top[0].lang].code);
+    pl__copy_str(out->language, sizeof out->language,
+                 m->langs[top[0].lang].code);
     out->confidence = top[0].p / sum;
     for (size_t k = 1; k < ntop && out->nalt < PL_DETECT_MAX_ALT; k++) {
         if (top[k].p / sum < 0.001)
             break;
         pl_detect_alt *a = &out->alt[out->nalt++];
-        snprintf(a->language, sizeof a->language, "%s", m->langs[top[k].lang].code);
+        pl__copy_str(a->language, sizeof a->language,
+                     m->langs[top[k].lang].code);
         a->confidence = top[k].p / sum;
     }
-    pl__varieties_decide(d->varieties, out->language, text, len, hints, nhints, out);
+    pl__varieties_decide(d->varieties, out->language, &mt, hints, nhints, out);
     if (strcmp(out->language, "zh") == 0 && out->variety[0] && strcmp(out->variety, "yue") != 0)
-        snprintf(out->script, sizeof out->script, "%s", out->variety + 3);
+        pl__copy_str(out->script, sizeof out->script, out->variety + 3);
 done:
     free(nfc);
     return 0;

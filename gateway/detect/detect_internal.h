@@ -10,9 +10,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+
 #include "parley/detect.h"
 
 #define PL__LANG_MAX 255
+/* Per-language arrays are padded to whole vectors of four floats. */
+#define PL__LANG_PAD 256
+/* Letters below this code point may have their order-1 values as a vector. */
+#define PL__UNI_LIMIT 0x3000
 #define PL__MODEL_SCRIPTS 4
 #define PL__NGRAM_MAX 5
 
@@ -111,25 +118,49 @@ static inline size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint
     return 0;
 }
 
+/* Copies the string src into dst of `size` bytes, cut short if need be
+ * (snprintf's "%s" without the formatting cost). */
+static inline void pl__copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Variety marker tables for every language that has a file. */
 typedef struct pl__varieties pl__varieties;
+
+#define PL__NORM_MAX 8192 /* bytes of a message looked at for markers */
+
+/*
+ * A message as the marker lists read it (variety.c): made once, on first
+ * use, and shared by the function-word and the variety steps.
+ */
+typedef struct pl__marktext {
+    const char *text;
+    size_t len;
+    bool ready;
+    size_t n;
+    uint64_t pairs[64]; /* byte pairs present, hashed */
+    uint64_t sig;       /* the same folded into 64 bits */
+    char norm[PL__NORM_MAX];
+} pl__marktext;
 
 int pl__varieties_load(const char *dir, pl__varieties **out, pl_error *err);
 void pl__varieties_free(pl__varieties *v);
 
 /* Variety evidence from the text plus the hints, for `lang`. */
 void pl__varieties_decide(const pl__varieties *v, const char *lang,
-                          const char *text, size_t len,
-                          const pl_detect_hint *hints, size_t nhints,
-                          pl_detect_result *out);
+                          pl__marktext *mt, const pl_detect_hint *hints,
+                          size_t nhints, pl_detect_result *out);
 
 /*
  * Adds `scale` times the weights of the function words found in the text
  * (locales/words/<a>-<b>.txt) to the scores of candidate languages that the
  * n-gram model confuses.
  */
-void pl__words_apply(const pl__varieties *w, const char *text, size_t len,
-                     const bool *cand, double *score, double scale);
+void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
+                     double *score, double scale);
 
 /* Resolves the language names of the function-word files against the model, once. */
 void pl__words_bind(pl__varieties *w, const pl__model *m);
@@ -147,20 +178,138 @@ void pl__locale_language(const char *locale, char *out, size_t size);
 
 #define PL__SCRIPTS_MAX 32
 
+/* Four 32-bit integers, added with one instruction where the target has
+ * vectors. */
+typedef int32_t pl__v4i __attribute__((vector_size(16)));
+
+/* A value per language, readable one by one or four at a time. */
+typedef union pl__langvec {
+    pl__v4i v[PL__LANG_PAD / 4];
+    int32_t i[PL__LANG_PAD];
+} pl__langvec;
+
+/* The candidate languages of one script, in three forms the scorer uses. */
 typedef struct pl__script_cands {
     char key[4]; /* ISO 15924 */
     size_t n;
     bool cand[PL__LANG_MAX];
+    uint8_t list[PL__LANG_MAX]; /* in model order */
+    pl__langvec alive;          /* all ones for a candidate */
 } pl__script_cands;
 
 struct pl_detector {
     pl__model model;
     pl__script_cands scripts[PL__SCRIPTS_MAX];
     size_t nscripts;
-    /* ln P(unseen character) per language, less the backoff step (see detect.c). */
-    double unseen[PL__LANG_MAX];
+    /* Scores are integers in units of `unit` nats (a tenth of the model's
+     * quantization step), so that sums are exact and ties are real ties. */
+    double unit;
+    int32_t backoff;      /* the backoff step, in units */
+    int32_t prune_margin; /* in units */
+    /* Per order n, the value of a posting of quantized score q (score.c). */
+    int32_t qv[PL__NGRAM_MAX + 1][256];
+    /* ln P(unseen character) per language, less the backoff step. */
+    pl__langvec unseen;
+    /* Per longest order available at a position, the backoff correction
+     * of each language (its own longest order may be shorter). */
+    pl__langvec adj[PL__NGRAM_MAX + 1];
+    /* Vectors of four languages that cover the model, a multiple of 4. */
+    size_t nblocks;
+    /* Character table (pl__char): page index per 256 code points, and the
+     * distinct pages of 256 entries. */
+    uint16_t chpage[256];
+    uint32_t *chdata;
+    /* Order-1 values of common letters as whole vectors (see score.c):
+     * uni_idx[c] is 1 + the vector of letter c, or 0. */
+    uint16_t *uni_idx;
+    pl__langvec *uni;
+    /* Order-2 values of common 2-grams (score.c): a hash table from the
+     * n-gram hash (bi_key) to 1 + the vector (bi_idx, 0 for a free slot). */
+    uint64_t *bi_key;
+    uint16_t *bi_idx;
+    pl__langvec *bi;
     pl__varieties *varieties;
     pl__varieties *words;
 };
+
+/* Next code point of text already validated as UTF-8. */
+static inline UChar32 pl__next_cp(const char *s, size_t *i)
+{
+    const uint8_t *u = (const uint8_t *)s + *i;
+    if (u[0] < 0x80) {
+        *i += 1;
+        return u[0];
+    }
+    if (u[0] < 0xE0) {
+        *i += 2;
+        return ((u[0] & 0x1F) << 6) | (u[1] & 0x3F);
+    }
+    if (u[0] < 0xF0) {
+        *i += 3;
+        return ((u[0] & 0x0F) << 12) | ((u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    }
+    *i += 4;
+    return ((u[0] & 0x07) << 18) | ((u[1] & 0x3F) << 12) |
+           ((u[2] & 0x3F) << 6) | (u[3] & 0x3F);
+}
+
+static inline bool pl__is_japanese_script(UScriptCode s)
+{
+    return s == USCRIPT_HAN || s == USCRIPT_HIRAGANA || s == USCRIPT_KATAKANA;
+}
+
+/* Letters of script `s` take part in scoring a text whose main script is
+ * `main`. */
+static inline bool pl__compatible(UScriptCode s, UScriptCode main)
+{
+    return s == main ||
+           (pl__is_japanese_script(s) && pl__is_japanese_script(main));
+}
+
+/*
+ * What the detector needs to know of a code point, from one table lookup
+ * for the Basic Multilingual Plane: the script (low 8 bits), flags, and the
+ * simple lower-case form (high 16 bits, as an offset from the code point
+ * modulo 2^16). Built once at open from ICU.
+ */
+#define PL__CH_SCRIPT 0xFFu
+#define PL__CH_LETTER 0x100u /* general category L */
+#define PL__CH_MARK 0x200u   /* Mn, Mc or Me */
+#define PL__CH_NOT_NFC                                                         \
+    0x400u /* NFC quick check is not Yes: normalization may change it */
+
+/* The same answer as the table, from ICU (code points beyond the BMP). */
+uint32_t pl__char_compute(UChar32 c);
+
+static inline uint32_t pl__char(const pl_detector *d, UChar32 c)
+{
+    if (c < 0x10000)
+        return d->chdata[((size_t)d->chpage[c >> 8] << 8) | (c & 0xFF)];
+    return pl__char_compute(c);
+}
+
+static inline UScriptCode pl__char_script(uint32_t info)
+{
+    return (UScriptCode)(info & PL__CH_SCRIPT);
+}
+
+static inline UChar32 pl__char_lower(UChar32 c, uint32_t info)
+{
+    return c < 0x10000 ? (UChar32)((uint32_t)(c + (info >> 16)) & 0xFFFF)
+                       : u_tolower(c);
+}
+
+/* Fills the detector's scoring and character tables; once, at open. */
+int pl__score_init(pl_detector *d, pl_error *err);
+
+/*
+ * Adds to `score` (one double per language of the model) the n-gram
+ * log-likelihood of the letters of `text` in script `main`, for the languages
+ * of `set`, marked in `cand` (a copy of set->cand). Candidates that fall too
+ * far behind are unmarked in `cand` and their score is meaningless.
+ */
+void pl__score_text(const pl_detector *d, const char *text, size_t len,
+                    UScriptCode main, const pl__script_cands *set, bool *cand,
+                    double *score);
 
 #endif

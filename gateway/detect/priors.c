@@ -140,6 +140,8 @@ static size_t parse_accept_language(const char *v, weighted_tag *tags, size_t ma
 void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
                      size_t nhints, double *logp)
 {
+    if (nhints == 0)
+        return; /* a uniform prior changes no ranking */
     double mass[PL__LANG_MAX] = {0};
     double claimed = 0.0;
 

@@ -27,12 +27,12 @@
 
 #define MAX_VARIETIES 8
 #define LINE_MAX_LEN 1024
-#define NORM_MAX 8192 /* bytes of a message looked at for markers */
 
 typedef struct marker {
     int variety;
     double weight;
     char *needle; /* normalized, with ' ' at word edges */
+    uint64_t sig; /* its byte pairs, hashed into 64 bits (see contains) */
 } marker;
 
 typedef struct char_set {
@@ -108,32 +108,48 @@ static size_t put_utf8(char *o, UChar32 c)
  * most markers of a list fail that test, which makes matching a few hundred
  * markers against a short message cheap.
  */
-typedef struct pair_set {
-    uint64_t bits[64];
-} pair_set;
-
 static unsigned pair_hash(const char *p)
 {
     return (((unsigned char)p[0] * 31u) ^ ((unsigned char)p[1] * 0x9E5u)) & 4095u;
 }
 
-static void pair_set_build(pair_set *ps, const char *norm, size_t n)
+static uint64_t pair_set_build(uint64_t *bits, const char *norm, size_t n)
 {
-    memset(ps, 0, sizeof *ps);
+    uint64_t sig = 0;
+    memset(bits, 0, 64 * sizeof *bits);
     for (size_t i = 0; i + 1 < n; i++) {
         unsigned h = pair_hash(norm + i);
-        ps->bits[h >> 6] |= 1ull << (h & 63);
+        bits[h >> 6] |= 1ull << (h & 63);
+        sig |= 1ull << (h & 63);
     }
+    return sig;
 }
 
-static bool contains(const pair_set *ps, const char *norm, const char *needle)
+static uint64_t needle_sig(const char *needle)
 {
+    uint64_t sig = 0;
+    for (const char *p = needle; p[0] && p[1]; p++)
+        sig |= 1ull << (pair_hash(p) & 63);
+    return sig;
+}
+
+/* The 64-bit signatures turn most markers away with one test on a short
+ * message; the 4,096-bit set and strstr() decide the rest. */
+static bool contains_slow(const pl__marktext *mt, const marker *mk)
+{
+    const char *needle = mk->needle;
     for (const char *p = needle; p[0] && p[1]; p++) {
         unsigned h = pair_hash(p);
-        if (!(ps->bits[h >> 6] & (1ull << (h & 63))))
+        if (!(mt->pairs[h >> 6] & (1ull << (h & 63))))
             return false;
     }
-    return strstr(norm, needle) != NULL;
+    return strstr(mt->norm, needle) != NULL;
+}
+
+/* Inline: most markers stop at the signature test. */
+static inline bool contains(const pl__marktext *mt, const marker *mk)
+{
+    return !(mk->sig & ~mt->sig) && contains_slow(mt, mk);
 }
 
 /*
@@ -145,6 +161,15 @@ static size_t normalize_words(const char *s, size_t len, char *out, size_t cap)
     size_t i = 0, o = 0;
     out[o++] = ' ';
     while (i < len && o + 6 < cap) {
+        if ((unsigned char)s[i] < 0x80) {
+            /* ASCII: a letter or a word break, without the ICU lookups. */
+            char b = s[i++];
+            if ((unsigned)((b | 0x20) - 'a') < 26)
+                out[o++] = (char)(b | 0x20);
+            else if (out[o - 1] != ' ')
+                out[o++] = ' ';
+            continue;
+        }
         UChar32 c = pl_text_next_cp(s, len, &i);
         if (c < 0)
             break;
@@ -182,6 +207,15 @@ static size_t normalize_words(const char *s, size_t len, char *out, size_t cap)
         out[o++] = ' ';
     out[o] = '\0';
     return o;
+}
+
+static void marktext_ready(pl__marktext *mt)
+{
+    if (mt->ready)
+        return;
+    mt->n = normalize_words(mt->text, mt->len, mt->norm, sizeof mt->norm);
+    mt->sig = pair_set_build(mt->pairs, mt->norm, mt->n);
+    mt->ready = true;
 }
 
 static int variety_index(vfile *f, const char *name, int add)
@@ -287,6 +321,7 @@ static int add_marker(vfile *f, int v, double w, const char *pattern, pl_error *
     mk->needle = strdup(start);
     if (mk->needle == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
+    mk->sig = needle_sig(mk->needle);
     f->nmarkers++;
     return 0;
 }
@@ -502,23 +537,22 @@ static int in_set(const char_set *cs, int32_t c)
 }
 
 void pl__varieties_decide(const pl__varieties *v, const char *lang,
-                          const char *text, size_t len,
-                          const pl_detect_hint *hints, size_t nhints,
-                          pl_detect_result *out)
+                          pl__marktext *mt, const pl_detect_hint *hints,
+                          size_t nhints, pl_detect_result *out)
 {
     const vfile *f = NULL;
     double text_score[MAX_VARIETIES] = {0}, total[MAX_VARIETIES] = {0};
-    char norm[NORM_MAX];
+    const char *text = mt->text;
+    size_t len = mt->len;
 
     for (size_t i = 0; v && i < v->nfiles; i++)
         if (strcmp(v->files[i].lang, lang) == 0)
             f = &v->files[i];
     if (f == NULL || f->nvar == 0)
         return;
-    pair_set ps;
-    pair_set_build(&ps, norm, normalize_words(text, len, norm, sizeof norm));
+    marktext_ready(mt);
     for (size_t i = 0; i < f->nmarkers; i++)
-        if (contains(&ps, norm, f->markers[i].needle))
+        if (contains(mt, &f->markers[i]))
             text_score[f->markers[i].variety] += f->markers[i].weight;
     for (int k = 0; k < f->nsets; k++) {
         size_t i = 0;
@@ -574,7 +608,7 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
     double runner = second >= 0 ? total[second] : 0.0;
     if (best < 0 || total[best] <= 0.0 || total[best] == runner)
         return;
-    snprintf(out->variety, sizeof out->variety, "%s", f->names[best]);
+    pl__copy_str(out->variety, sizeof out->variety, f->names[best]);
     out->variety_confidence = 1.0 - exp(-(total[best] - runner));
     out->variety_from_hint = text_score[best] <= 0.0;
 }
@@ -592,13 +626,9 @@ void pl__words_bind(pl__varieties *w, const pl__model *m)
     }
 }
 
-void pl__words_apply(const pl__varieties *w, const char *text, size_t len,
-                     const bool *cand, double *score, double scale)
+void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
+                     double *score, double scale)
 {
-    char norm[NORM_MAX];
-    pair_set ps;
-    int normalized = 0;
-
     for (size_t i = 0; w && i < w->nfiles; i++) {
         const vfile *f = &w->files[i];
         int lang[MAX_VARIETIES];
@@ -611,13 +641,10 @@ void pl__words_apply(const pl__varieties *w, const char *text, size_t len,
         /* Only when at least two of the file's languages are still in the race. */
         if (any < 2)
             continue;
-        if (!normalized) {
-            pair_set_build(&ps, norm, normalize_words(text, len, norm, sizeof norm));
-            normalized = 1;
-        }
+        marktext_ready(mt);
         for (size_t k = 0; k < f->nmarkers; k++) {
             int l = lang[f->markers[k].variety];
-            if (l >= 0 && contains(&ps, norm, f->markers[k].needle))
+            if (l >= 0 && contains(mt, &f->markers[k]))
                 score[l] += f->markers[k].weight * scale;
         }
     }

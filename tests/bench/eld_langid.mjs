@@ -13,10 +13,14 @@ if (lines.length && lines[lines.length - 1] === '') lines.pop();
 const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
 const out = new Array(lines.length);
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 for (let i = 0; i < lines.length; i++) out[i] = eld.detect(lines[i]).language || 'und';
 const dt = (performance.now() - t0) / 1000;
+const cu = process.cpuUsage(c0);
+const ct = (cu.user + cu.system) / 1e6; // all of Node's threads, as the other drivers count their process
 process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
 const rss = process.resourceUsage().maxRSS / 1024;
 process.stderr.write(`messages=${lines.length} bytes=${bytes} seconds=${dt.toFixed(4)} ` +
   `msgs_per_s=${Math.round(lines.length / dt)} mb_per_s=${(bytes / dt / 1e6).toFixed(2)} ` +
-  `maxrss_mb=${rss.toFixed(1)}\n`);
+  `maxrss_mb=${rss.toFixed(1)} cpu_seconds=${ct.toFixed(4)} ` +
+  `cpu_msgs_per_s=${Math.round(lines.length / ct)} cpu_mb_per_s=${(bytes / ct / 1e6).toFixed(2)}\n`);

@@ -8,9 +8,10 @@ choose the detector's settings, so that lingua's test sets stay unseen.
     langid_dev.py MODELS OUTDIR [--per-bucket N] [--locale-dir DIR]
 
 MODELS is the lingua-models folder (only for the list of languages). Writes
-OUTDIR/{words1,words2-3,words4+}.{txt,gold}: strings of one word, two or
-three words, and four or more, at most N per language and bucket (a fixed
-pseudo-random sample). English comes from the catalogs' msgids. Strings
+OUTDIR/{words1,words2-3,words4+,para}.{txt,gold}: strings of one word, two
+or three words, and four or more, at most N per language and bucket (a fixed
+pseudo-random sample), and "paragraphs" of sentence length (strings of four
+or more words of one language joined until they reach 120 characters). English comes from the catalogs' msgids. Strings
 equal to their msgid (untranslated) are skipped; format directives, markup
 and accelerator marks are removed. The catalogs differ between machines, so
 figures on this set are only comparable within one machine.
@@ -25,6 +26,7 @@ import re
 NOISE = re.compile(r"%(\(\w+\))?[-+ 0#]*\d*(\.\d+)?[a-zA-Z]|\{[^}]*\}|<[^>]+>|&\w+;|\\n|https?://\S+|\$\w+")
 ACCEL = re.compile(r"[_&](?=\w)")
 BUCKETS = ["words1", "words2-3", "words4+"]
+PARA_CHARS = 120
 
 
 def clean(s):
@@ -71,6 +73,24 @@ def main():
                         found[l][bucket_of(s)].add(s)
     os.makedirs(a.outdir, exist_ok=True)
     rng = random.Random(4)
+    paras = {}
+    for l in langs:
+        items = sorted(found[l]["words4+"])
+        random.Random(l).shuffle(items)
+        paras[l], cur = [], []
+        for s in items:
+            cur.append(s if s[-1:] in ".!?" else s + ".")
+            if sum(len(c) + 1 for c in cur) >= PARA_CHARS:
+                paras[l].append(" ".join(cur))
+                cur = []
+            if len(paras[l]) == a.per_bucket:
+                break
+    with open(os.path.join(a.outdir, "para.txt"), "w", encoding="utf-8") as out, \
+         open(os.path.join(a.outdir, "para.gold"), "w", encoding="utf-8") as gold:
+        for l in langs:
+            for s in paras[l]:
+                out.write(s + "\n")
+                gold.write(l + "\n")
     for b in BUCKETS:
         with open(os.path.join(a.outdir, b + ".txt"), "w", encoding="utf-8") as out, \
              open(os.path.join(a.outdir, b + ".gold"), "w", encoding="utf-8") as gold:

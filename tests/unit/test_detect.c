@@ -133,6 +133,87 @@ static void test_und_and_errors(void **state)
     assert_int_equal(pl_detect_text(NULL, "x", 1, NULL, 0, &r, &err), PL_EINVAL);
 }
 
+/* UTF-8 is checked in the detector's first pass; every kind of bad sequence
+ * must still be refused with the offset of its first byte. */
+static void test_bad_utf8_kinds(void **state)
+{
+    const pl_detector *d = *state;
+    static const struct {
+        const char *text;
+        size_t len, offset;
+    } bad[] = {
+        {"ok \xc0\x80", 5, 3},         /* overlong NUL */
+        {"ok \xe0\x80\xaf", 6, 3},     /* overlong '/' */
+        {"ok \xed\xa0\x80", 6, 3},     /* surrogate */
+        {"ok \xf4\x90\x80\x80", 7, 3}, /* beyond U+10FFFF */
+        {"da\xc3", 3, 2},              /* cut short at the end */
+        {"d\xc3\xa1 \x80", 5, 4},      /* stray continuation byte */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pl_detect_result r;
+        pl_error err;
+        char want[32];
+        assert_int_equal(
+            pl_detect_text(d, bad[i].text, bad[i].len, NULL, 0, &r, &err),
+            PL_EUTF8);
+        snprintf(want, sizeof want, "byte offset %zu", bad[i].offset);
+        assert_non_null(strstr(err.message, want));
+        assert_string_equal(r.language, "und");
+    }
+    /* Four-byte letters and emoji are fine. */
+    expect_lang(
+        d,
+        "\xf0\x9f\x99\x82 Danke sch\xc3\xb6n f\xc3\xbcr die schnelle Antwort",
+        "de");
+}
+
+/* Scores are integers kept relative to the best; a text far longer than a
+ * message must neither overflow them nor change the answer. */
+static void test_long_text(void **state)
+{
+    const pl_detector *d = *state;
+    static const char *unit[] = {
+        "Onde está o meu pedido? Já paguei há duas semanas. ",
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z "};
+    const char *want[] = {"pt", NULL};
+    for (size_t u = 0; u < 2; u++) {
+        size_t n = strlen(unit[u]), total = 4u << 20;
+        char *text = malloc(total + 1);
+        assert_non_null(text);
+        for (size_t o = 0; o < total; o += n)
+            memcpy(text + o, unit[u], o + n <= total ? n : total - o);
+        text[total] = '\0';
+        pl_detect_result r;
+        pl_error err;
+        assert_int_equal(pl_detect_text(d, text, total, NULL, 0, &r, &err), 0);
+        if (want[u])
+            assert_string_equal(r.language, want[u]);
+        assert_string_equal(r.script, "Latn");
+        assert_true(r.confidence > 0.0 && r.confidence <= 1.0);
+        free(text);
+    }
+}
+
+/* Text that is already NFC is scored as it is; text NFC would change (a
+ * decomposed letter, a nukta letter that NFC decomposes) is normalized
+ * first, so both spellings get the same answer. */
+static void test_normalization_needed(void **state)
+{
+    const pl_detector *d = *state;
+    pl_detect_result a = detect(d, "ज़रूर, मैं आज ही फ़ोन करूँगा");
+    pl_detect_result b =
+        detect(d, "\xe0\xa5\x9b\xe0\xa4\xb0\xe0\xa5\x82\xe0\xa4\xb0, मैं आज ही "
+                  "\xe0\xa5\x9e\xe0\xa5\x8b\xe0\xa4\xa8 करूँगा");
+    assert_string_equal(a.language, "hi");
+    assert_string_equal(b.language, "hi");
+    assert_true(a.confidence == b.confidence);
+    pl_detect_result c =
+        detect(d, "Cafe\xcc\x81 com pa\xcc\x83o de queijo, obrigado");
+    pl_detect_result e = detect(d, "Café com pão de queijo, obrigado");
+    assert_string_equal(c.language, e.language);
+    assert_true(c.confidence == e.confidence);
+}
+
 static void test_variety_rules(void **state)
 {
     const pl_detector *d = *state;
@@ -314,6 +395,9 @@ int main(void)
         cmocka_unit_test(test_model_languages),
         cmocka_unit_test(test_short_messages),
         cmocka_unit_test(test_und_and_errors),
+        cmocka_unit_test(test_bad_utf8_kinds),
+        cmocka_unit_test(test_long_text),
+        cmocka_unit_test(test_normalization_needed),
         cmocka_unit_test(test_variety_rules),
         cmocka_unit_test(test_priors),
         cmocka_unit_test(test_corrupt_files),

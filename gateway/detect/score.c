@@ -1,0 +1,576 @@
+/*
+ * n-gram scoring of one message: every letter of the main script is scored
+ * by each candidate language with a backoff character model of order up to
+ * 5, candidates that fall far behind are dropped, and scoring stops once
+ * the answer can no longer change.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/unorm2.h>
+
+#include "detect_internal.h"
+
+/* Penalty per step of backing off to a shorter context: ln 0.4 ("stupid
+ * backoff"). */
+#define LN_BACKOFF (-0.916)
+
+/* Candidates this far behind the best are dropped (posterior below e^-30). */
+#define PRUNE_MARGIN 30.0
+
+/*
+ * From this many candidates on, every language's score is updated with
+ * vector adds over the whole table; below it, only the candidates' one by
+ * one. Both compute the same sums.
+ */
+#define DENSE_MIN 24
+
+/*
+ * Up to this many candidates (most of a long text once its close relatives
+ * are all that is left), a position is looked up from its longest n-gram
+ * down and stops as soon as every candidate has a value: the long postings
+ * lists of the short n-grams are then mostly skipped.
+ */
+#define TOPDOWN_MAX 8
+
+/*
+ * A letter whose order-1 record lists at least this many languages gets its
+ * order-1 values as a ready vector: copying it is cheaper than scattering
+ * the postings, and nearly every position needs them.
+ */
+#define UNI_MIN_POSTINGS 8
+
+/*
+ * Likewise a 2-gram of two such letters whose record lists at least this
+ * many languages (about 1,100 of them, nearly all Latin-script), found
+ * through a small hash table keyed by the n-gram hash.
+ */
+#define BI_MIN_POSTINGS 24
+#define BI_SLOTS 4096 /* a power of two, at least twice the 2-grams kept */
+
+/* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
+#define SCRATCH (PL__LANG_PAD - 1)
+
+/*
+ * Positions are scored in batches: first every n-gram of every position in
+ * the batch is hashed and its directory slot prefetched, then its records
+ * are prefetched, then the positions are scored. The lookups are cache
+ * misses in a 20 MB table; batching lets dozens of them overlap instead of
+ * waiting for each in turn.
+ */
+#define BATCH 16
+
+uint32_t pl__char_compute(UChar32 c)
+{
+    uint32_t info;
+    UChar32 lc = c;
+    UScriptCode sc = USCRIPT_COMMON;
+    if (c < 0x80) {
+        /* ASCII as the detector always read it: letters are Latin, the rest
+         * Common. */
+        bool letter = (uint32_t)((c | 0x20) - 'a') < 26;
+        if (letter) {
+            sc = USCRIPT_LATIN;
+            lc = c | 0x20;
+        }
+        info = (uint32_t)sc | (letter ? PL__CH_LETTER : 0);
+    } else {
+        UErrorCode st = U_ZERO_ERROR;
+        sc = uscript_getScript(c, &st);
+        if (U_FAILURE(st) || sc < 0 || sc > (UScriptCode)PL__CH_SCRIPT)
+            sc = USCRIPT_UNKNOWN;
+        info = (uint32_t)sc;
+        if (u_isalpha(c))
+            info |= PL__CH_LETTER;
+        int8_t t = u_charType(c);
+        if (c >= 0x300 &&
+            (t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK ||
+             t == U_ENCLOSING_MARK))
+            info |= PL__CH_MARK;
+        if (u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
+            info |= PL__CH_NOT_NFC;
+        lc = u_tolower(c);
+    }
+    /* The lower case as an offset modulo 2^16 (both are in the BMP), so
+     * that blocks without case (CJK, Hangul) have identical pages. */
+    if (c < 0x10000 && lc < 0x10000)
+        info |= (uint32_t)(uint16_t)(lc - c) << 16;
+    return info;
+}
+
+/*
+ * The BMP in pages of 256 code points; pages that are alike (all of a CJK
+ * block, unassigned ranges) are stored once, so the table stays small and
+ * the pages in use stay in cache.
+ */
+static int build_chars(pl_detector *d, pl_error *err)
+{
+    uint32_t page[256];
+    size_t npages = 0, cap = 64;
+    uint32_t *data = malloc(cap * sizeof page);
+    if (data == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    for (UChar32 hi = 0; hi < 256; hi++) {
+        for (UChar32 lo = 0; lo < 256; lo++)
+            page[lo] = pl__char_compute((hi << 8) | lo);
+        size_t k;
+        for (k = 0;
+             k < npages && memcmp(data + k * 256, page, sizeof page) != 0; k++)
+            ;
+        if (k == npages) {
+            if (npages == cap) {
+                uint32_t *nd = realloc(data, 2 * cap * sizeof page);
+                if (nd == NULL) {
+                    free(data);
+                    return pl_error_set(err, PL_ENOMEM, "out of memory");
+                }
+                data = nd;
+                cap *= 2;
+            }
+            memcpy(data + npages * 256, page, sizeof page);
+            npages++;
+        }
+        d->chpage[hi] = (uint16_t)k;
+    }
+    d->chdata = data;
+    return 0;
+}
+
+/* The order-1 vectors of the common letters; once, at open. */
+static int build_unigrams(pl_detector *d, pl_error *err)
+{
+    const pl__model *m = &d->model;
+    size_t n = 0, cap = 0;
+    d->uni_idx = calloc(PL__UNI_LIMIT, sizeof *d->uni_idx);
+    if (d->uni_idx == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++) {
+        uint32_t info = pl__char(d, c);
+        if (!(info & PL__CH_LETTER) || pl__char_lower(c, info) != c)
+            continue; /* only lower-case letters are looked up */
+        uint64_t h = pl__ngram_mix(pl__ngram_step(PL__NGRAM_SEED, (uint32_t)c));
+        const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
+        const pl__posting *p;
+        size_t cnt = pl__model_find(rec, end, h, &p);
+        if (cnt < UNI_MIN_POSTINGS)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 256;
+            pl__langvec *nu = realloc(d->uni, ncap * sizeof *nu);
+            if (nu == NULL)
+                return pl_error_set(err, PL_ENOMEM, "out of memory");
+            d->uni = nu;
+            cap = ncap;
+        }
+        d->uni[n] = d->unseen;
+        for (size_t i = 0; i < cnt; i++)
+            d->uni[n].i[p[i].lang] = d->qv[1][p[i].q];
+        d->uni_idx[c] = (uint16_t)++n;
+        if (n == UINT16_MAX)
+            break;
+    }
+    return 0;
+}
+
+/* The order-2 vectors of the common 2-grams; once, at open, after the
+ * order-1 vectors, which they start from. */
+static int build_bigrams(pl_detector *d, pl_error *err)
+{
+    const pl__model *m = &d->model;
+    size_t nl = 0, n = 0, cap = 0;
+    UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
+    d->bi_key = calloc(BI_SLOTS, sizeof *d->bi_key);
+    d->bi_idx = calloc(BI_SLOTS, sizeof *d->bi_idx);
+    if (letters == NULL || d->bi_key == NULL || d->bi_idx == NULL) {
+        free(letters);
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    }
+    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++)
+        if (d->uni_idx[c])
+            letters[nl++] = c;
+    for (size_t i = 0; i < nl; i++) {
+        for (size_t j = 0; j < nl; j++) {
+            /* letters[i] then letters[j]: hashed from the last back. */
+            uint64_t h = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
+            h = pl__ngram_mix(pl__ngram_step(h, (uint32_t)letters[i]));
+            const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
+            const pl__posting *p;
+            size_t cnt = pl__model_find(rec, end, h, &p);
+            if (cnt < BI_MIN_POSTINGS || 2 * (n + 1) > BI_SLOTS)
+                continue;
+            if (n == cap) {
+                size_t ncap = cap ? 2 * cap : 256;
+                pl__langvec *nb = realloc(d->bi, ncap * sizeof *nb);
+                if (nb == NULL) {
+                    free(letters);
+                    return pl_error_set(err, PL_ENOMEM, "out of memory");
+                }
+                d->bi = nb;
+                cap = ncap;
+            }
+            d->bi[n] = d->uni[d->uni_idx[letters[j]] - 1];
+            for (size_t k = 0; k < cnt; k++)
+                d->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
+            size_t slot = (size_t)h & (BI_SLOTS - 1);
+            while (d->bi_idx[slot])
+                slot = (slot + 1) & (BI_SLOTS - 1);
+            d->bi_key[slot] = h;
+            d->bi_idx[slot] = (uint16_t)++n;
+        }
+    }
+    free(letters);
+    return 0;
+}
+
+/* The order-2 vector of the 2-gram of hash h, or NULL. */
+static inline const pl__langvec *find_bigram(const pl_detector *d, uint64_t h)
+{
+    for (size_t slot = (size_t)h & (BI_SLOTS - 1); d->bi_idx[slot];
+         slot = (slot + 1) & (BI_SLOTS - 1))
+        if (d->bi_key[slot] == h)
+            return &d->bi[d->bi_idx[slot] - 1];
+    return NULL;
+}
+
+int pl__score_init(pl_detector *d, pl_error *err)
+{
+    const pl__model *m = &d->model;
+    /* A tenth of the quantization step keeps the backoff step within 0.5 %
+     * of ln 0.4 while every posting stays an exact integer. */
+    d->unit = m->qstep / 10.0;
+    d->backoff = (int32_t)lround(-LN_BACKOFF / d->unit);
+    d->prune_margin = (int32_t)lround(PRUNE_MARGIN / d->unit);
+    for (int n = 0; n <= PL__NGRAM_MAX; n++)
+        for (int q = 0; q < 256; q++)
+            d->qv[n][q] = n * d->backoff - 10 * q;
+    memset(&d->unseen, 0, sizeof d->unseen);
+    memset(d->adj, 0, sizeof d->adj);
+    for (uint32_t l = 0; l < m->nlangs; l++) {
+        d->unseen.i[l] = -10 * m->langs[l].floor_q + d->backoff;
+        for (int n = 0; n <= PL__NGRAM_MAX; n++) {
+            int top = n < m->langs[l].max_order ? n : m->langs[l].max_order;
+            d->adj[n].i[l] = -top * d->backoff;
+        }
+    }
+    /* Whole groups of four vectors, so the vector loops run four at a time. */
+    d->nblocks = (m->nlangs + 15) / 16 * 4;
+    int rc = build_chars(d, err);
+    if (rc == 0)
+        rc = build_unigrams(d, err);
+    return rc < 0 ? rc : build_bigrams(d, err);
+}
+
+typedef struct batch_pos {
+    /* The order-1 values of the letter, or the unseen values when the
+     * order-1 record must be read (lo == 1). */
+    const pl__langvec *base;
+    int lo; /* lowest order looked up */
+    uint64_t hash[PL__NGRAM_MAX + 1];
+    const uint8_t *rec[PL__NGRAM_MAX + 1];
+    const uint8_t *end[PL__NGRAM_MAX + 1];
+    int nmax;
+} batch_pos;
+
+typedef struct scorer {
+    const pl_detector *d;
+    bool *cand;
+    uint8_t active[PL__LANG_MAX];
+    size_t nactive;
+    bool dense;
+    /* Per language: the score so far, relative to the best at the last
+     * pruning; the value of the current position so far (see
+     * score_position); all ones for the languages still in the race. */
+    pl__langvec score;
+    pl__langvec val;
+    pl__langvec alive;
+    /* Top-down: where a posting of each language is written, its own value
+     * while it has none at this position, else the scratch slot. */
+    uint8_t slot[PL__LANG_PAD];
+    /* The last PL__NGRAM_MAX characters of the current word. */
+    uint32_t last[PL__NGRAM_MAX]; /* last[0] is the newest */
+    size_t wordlen;
+    size_t letters; /* scored so far */
+    size_t rebased; /* letters at the last rebase of the dense scores */
+    batch_pos batch[BATCH];
+    size_t nbatch;
+} scorer;
+
+/* Hashes the n-grams ending at the character just pushed and queues them. */
+static void queue_position(scorer *sc)
+{
+    batch_pos *bp = &sc->batch[sc->nbatch++];
+    uint64_t h = PL__NGRAM_SEED;
+    const pl_detector *d = sc->d;
+    uint32_t c = sc->last[0];
+    uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
+    bp->base = u ? &d->uni[u - 1] : &d->unseen;
+    bp->lo = u ? 2 : 1;
+    bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
+    for (int n = 1; n <= bp->nmax; n++) {
+        h = pl__ngram_step(h, sc->last[n - 1]);
+        if (n < bp->lo)
+            continue;
+        bp->hash[n] = pl__ngram_mix(h);
+        if (n == 2 && u) {
+            /* Both letters common: the 2-gram may have a ready vector. */
+            const pl__langvec *bi = find_bigram(d, bp->hash[2]);
+            if (bi) {
+                bp->base = bi;
+                bp->lo = 3;
+                continue;
+            }
+        }
+        pl__model_prefetch(&d->model, bp->hash[n]);
+    }
+}
+
+/*
+ * Scores one queued position against every candidate. Orders are visited
+ * from 1 up and each posting overwrites its language's value, so a language
+ * ends with its longest known context: the backoff result without a branch
+ * per posting (most postings belong to languages still in the race, and a
+ * data-dependent branch on each was the main cost). The value of an order-n
+ * posting already holds n backoff steps; adj takes off the steps the
+ * language could have had at this position.
+ */
+static void score_position(scorer *sc, const batch_pos *bp)
+{
+    const pl_detector *d = sc->d;
+    int nmax = bp->nmax, lo = bp->lo;
+    int32_t *val = sc->val.i;
+    const pl__langvec *adj = &d->adj[nmax], *base = bp->base;
+
+    if (sc->nactive <= TOPDOWN_MAX) {
+        uint8_t *slot = sc->slot;
+        for (size_t k = 0; k < sc->nactive; k++)
+            val[sc->active[k]] = base->i[sc->active[k]];
+        for (int n = nmax; n >= lo; n--) {
+            const pl__posting *p;
+            size_t cnt =
+                pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+            const int32_t *qv = d->qv[n];
+            /* A candidate's first (longest) value is kept: after it, its
+             * slot points to the scratch slot. No branch. */
+            size_t i = 0;
+            for (; i + 2 <= cnt; i += 2) {
+                uint8_t a = p[i].lang, b = p[i + 1].lang;
+                val[slot[a]] = qv[p[i].q];
+                slot[a] = SCRATCH;
+                val[slot[b]] = qv[p[i + 1].q];
+                slot[b] = SCRATCH;
+            }
+            if (i < cnt) {
+                val[slot[p[i].lang]] = qv[p[i].q];
+                slot[p[i].lang] = SCRATCH;
+            }
+            size_t left = 0;
+            for (size_t k = 0; k < sc->nactive; k++)
+                left += slot[sc->active[k]] != SCRATCH;
+            if (left == 0)
+                break;
+        }
+        for (size_t k = 0; k < sc->nactive; k++) {
+            uint8_t l = sc->active[k];
+            sc->score.i[l] += val[l] + adj->i[l];
+            slot[l] = l;
+        }
+        return;
+    }
+    if (sc->dense) {
+        for (size_t b = 0; b < d->nblocks; b += 4) {
+            sc->val.v[b] = base->v[b];
+            sc->val.v[b + 1] = base->v[b + 1];
+            sc->val.v[b + 2] = base->v[b + 2];
+            sc->val.v[b + 3] = base->v[b + 3];
+        }
+    } else {
+        for (size_t k = 0; k < sc->nactive; k++)
+            val[sc->active[k]] = base->i[sc->active[k]];
+    }
+    for (int n = lo; n <= nmax; n++) {
+        const pl__posting *p;
+        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+        const int32_t *qv = d->qv[n];
+        size_t i = 0;
+        for (; i + 4 <= cnt; i += 4) {
+            val[p[i].lang] = qv[p[i].q];
+            val[p[i + 1].lang] = qv[p[i + 1].q];
+            val[p[i + 2].lang] = qv[p[i + 2].q];
+            val[p[i + 3].lang] = qv[p[i + 3].q];
+        }
+        for (; i < cnt; i++)
+            val[p[i].lang] = qv[p[i].q];
+    }
+    if (sc->dense) {
+        /* The others' sums are meaningless; they are cleared at pruning. */
+        for (size_t b = 0; b < d->nblocks; b += 4) {
+            sc->score.v[b] += sc->val.v[b] + adj->v[b];
+            sc->score.v[b + 1] += sc->val.v[b + 1] + adj->v[b + 1];
+            sc->score.v[b + 2] += sc->val.v[b + 2] + adj->v[b + 2];
+            sc->score.v[b + 3] += sc->val.v[b + 3] + adj->v[b + 3];
+        }
+    } else {
+        for (size_t k = 0; k < sc->nactive; k++) {
+            uint8_t l = sc->active[k];
+            sc->score.i[l] += val[l] + adj->i[l];
+        }
+    }
+}
+
+/* Looks up and scores every queued position. */
+static void flush_batch(scorer *sc)
+{
+    const pl__model *m = &sc->d->model;
+    for (size_t j = 0; j < sc->nbatch; j++) {
+        batch_pos *bp = &sc->batch[j];
+        for (int n = bp->lo; n <= bp->nmax; n++) {
+            bp->rec[n] = pl__model_bucket(m, bp->hash[n], &bp->end[n]);
+            __builtin_prefetch(bp->rec[n]);
+        }
+    }
+    for (size_t j = 0; j < sc->nbatch; j++)
+        score_position(sc, &sc->batch[j]);
+    sc->nbatch = 0;
+}
+
+/*
+ * Drops the candidates that can no longer win; long texts get cheap fast.
+ * Scores are made relative to the best, which keeps them small however long
+ * the text (only differences matter). Returns true when one is left: the
+ * rest of the text cannot change the answer.
+ */
+/* The best score of the candidates, and whether any is below `margin` behind
+ * it, with vector operations over the whole table (dense mode). */
+static int32_t dense_best(const scorer *sc, int32_t margin, bool *any_below)
+{
+    const pl__v4i lo = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN};
+    pl__v4i mx = lo;
+    size_t nb = sc->d->nblocks;
+    for (size_t b = 0; b < nb; b++) {
+        pl__v4i a = sc->alive.v[b];
+        pl__v4i x = (sc->score.v[b] & a) | (lo & ~a);
+        pl__v4i gt = x > mx;
+        mx = (x & gt) | (mx & ~gt);
+    }
+    int32_t best = mx[0];
+    for (int i = 1; i < 4; i++)
+        best = mx[i] > best ? mx[i] : best;
+    pl__v4i thr = {best - margin, best - margin, best - margin, best - margin};
+    pl__v4i below = {0, 0, 0, 0};
+    for (size_t b = 0; b < nb; b++)
+        below |= (sc->score.v[b] < thr) & sc->alive.v[b];
+    *any_below = (below[0] | below[1] | below[2] | below[3]) != 0;
+    return best;
+}
+
+static bool prune(scorer *sc)
+{
+    int32_t best = INT32_MIN, margin = sc->d->prune_margin;
+    bool any_below = true;
+    if (sc->dense) {
+        best = dense_best(sc, margin, &any_below);
+    } else {
+        for (size_t k = 0; k < sc->nactive; k++)
+            if (sc->score.i[sc->active[k]] > best)
+                best = sc->score.i[sc->active[k]];
+    }
+    size_t o = sc->nactive;
+    if (any_below) {
+        o = 0;
+        for (size_t k = 0; k < sc->nactive; k++) {
+            uint8_t l = sc->active[k];
+            if (sc->score.i[l] >= best - margin) {
+                sc->active[o++] = l;
+                if (!sc->dense)
+                    sc->score.i[l] -= best;
+            } else {
+                sc->cand[l] = false;
+                sc->alive.i[l] = 0;
+                sc->slot[l] = SCRATCH;
+            }
+        }
+    }
+    if (sc->dense && (best < -(1 << 24) || sc->letters - sc->rebased > 4096)) {
+        /* Vector adds keep going for every language, dropped or not (each
+         * letter adds at most about 3,000 units); now and then bring all
+         * back near zero, the dropped ones to zero, before any could
+         * overflow. */
+        pl__v4i bv = {best, best, best, best};
+        for (size_t b = 0; b < sc->d->nblocks; b++)
+            sc->score.v[b] = (sc->score.v[b] - bv) & sc->alive.v[b];
+        sc->rebased = sc->letters;
+    }
+    sc->nactive = o;
+    sc->dense = o >= DENSE_MIN;
+    return o == 1;
+}
+
+static void score_letters(scorer *sc, const char *s, size_t len,
+                          UScriptCode main)
+{
+    size_t i = 0;
+    sc->wordlen = 0;
+    while (i < len) {
+        UChar32 c = pl__next_cp(s, &i);
+        uint32_t info = pl__char(sc->d, c);
+        if (info & PL__CH_LETTER) {
+            if (!pl__compatible(pl__char_script(info), main)) {
+                sc->wordlen = 0;
+                continue;
+            }
+            UChar32 lc = pl__char_lower(c, info);
+            memmove(sc->last + 1, sc->last,
+                    (PL__NGRAM_MAX - 1) * sizeof sc->last[0]);
+            sc->last[0] = (uint32_t)lc;
+            sc->wordlen++;
+            sc->letters++;
+            queue_position(sc);
+            if (sc->nbatch == BATCH) {
+                /* Long runs without spaces (Chinese, Japanese): prune inside
+                 * them too. */
+                flush_batch(sc);
+                if (sc->nactive == 1 || prune(sc))
+                    return;
+            }
+        } else if (!(info & PL__CH_MARK)) {
+            /* The model's n-grams never span words; marks are left out. */
+            flush_batch(sc);
+            /* One candidate left: the rest of the text cannot change the
+             * answer. */
+            if (sc->nactive == 1 || (sc->wordlen > 0 && prune(sc)))
+                return;
+            sc->wordlen = 0;
+        }
+    }
+    flush_batch(sc);
+}
+
+void pl__score_text(const pl_detector *d, const char *text, size_t len,
+                    UScriptCode main, const pl__script_cands *set, bool *cand,
+                    double *score)
+{
+    /* On the stack: no allocation per message. Only the part before the
+     * batch needs setting up. */
+    scorer sc;
+    sc.d = d;
+    sc.cand = cand;
+    sc.nbatch = 0;
+    sc.letters = 0;
+    sc.rebased = 0;
+    sc.nactive = set->n;
+    memcpy(sc.active, set->list, set->n);
+    memset(sc.slot, SCRATCH, sizeof sc.slot);
+    for (size_t k = 0; k < set->n; k++)
+        sc.slot[set->list[k]] = set->list[k];
+    for (size_t b = 0; b < d->nblocks; b++) {
+        sc.score.v[b] = (pl__v4i){0, 0, 0, 0};
+        sc.alive.v[b] = set->alive.v[b];
+        sc.val.v[b] = d->unseen.v[b];
+    }
+    sc.dense = sc.nactive >= DENSE_MIN;
+    score_letters(&sc, text, len, main);
+    for (size_t k = 0; k < sc.nactive; k++)
+        score[sc.active[k]] += sc.score.i[sc.active[k]] * d->unit;
+}
