@@ -135,6 +135,8 @@ count() {
         { echo "$1 $2: requests failed" >&2; cat "$WORK/h2load.out" >&2; }
     case $1 in nginx) kill -QUIT "$vp" ;; *) kill -TERM "$vp" ;; esac
     wait "$vp" 2>/dev/null || true
+    # nghttpx's worker may write its counts after the master has gone.
+    while pgrep -f "callgrind-out-file=$out" >/dev/null; do sleep 0.1; done
     # nghttpx's master and worker write one file each; the sum is the cost.
     total=0
     for f in "$out".*; do
