@@ -153,10 +153,18 @@ void pl__conn_close(pl_conn *c)
     uv_close((uv_handle_t *)&c->timer, on_closed);
 }
 
+static void release_idle(pl_conn *c);
+
 static void on_timer(uv_timer_t *t)
 {
     pl_conn *c = container_of(t, pl_conn, timer);
 
+    if (c->release_pending) { /* idle for a moment: now really idle */
+        c->release_pending = 0;
+        release_idle(c);
+        uv_timer_start(&c->timer, on_timer, c->keepalive_left, 0);
+        return;
+    }
     if (c->close_after_write) {
         pl__conn_close(c); /* lingering ended */
         return;
@@ -187,12 +195,37 @@ static void release_idle_buffers(pl_conn *c)
     }
 }
 
+static void release_idle(pl_conn *c)
+{
+    release_idle_buffers(c);
+    if (c->h2 != NULL)
+        pl__h2_release_idle(c);
+    c->busy = 0;
+}
+
+/*
+ * Going idle gives buffers back, but a connection that just served a
+ * request most likely gets the next one soon (a browser, a load balancer's
+ * pool): its buffers are kept for IDLE_RELEASE_MS first, which spares a
+ * free, a malloc and page faults per burst. A connection that never served
+ * one (a client holding it open) releases at once.
+ */
+#define IDLE_RELEASE_MS 1000
+
 void pl__conn_set_timer(pl_conn *c, conn_timer_kind kind, uint64_t ms)
 {
     if (c->closing)
         return;
+    c->release_pending = 0;
+    if (kind == TIMER_KEEPALIVE && c->busy && ms > IDLE_RELEASE_MS) {
+        c->timer_kind = kind;
+        c->release_pending = 1;
+        c->keepalive_left = ms - IDLE_RELEASE_MS;
+        uv_timer_start(&c->timer, on_timer, IDLE_RELEASE_MS, 0);
+        return;
+    }
     if (kind == TIMER_KEEPALIVE)
-        release_idle_buffers(c);
+        release_idle(c);
     c->timer_kind = kind;
     if (kind == TIMER_NONE)
         uv_timer_stop(&c->timer);
@@ -331,7 +364,7 @@ static void flush_now(pl_conn *c)
             finish_close(c);
             return;
         }
-        if (c->timer_kind == TIMER_KEEPALIVE)
+        if (c->timer_kind == TIMER_KEEPALIVE && !c->release_pending)
             release_idle_buffers(c); /* the last output before idling */
         /* Written at once: no write callback will ask the protocol for
          * more, so ask now (a paused response body continues). */

@@ -34,6 +34,7 @@ struct pl_h2 {
     pl_h2_mem mem;
     int frame_buf_used; /* output produced since the last idle release */
     unsigned request_ids; /* x-request-id headers sent */
+    int drained;          /* the last send left no frame in progress */
 };
 
 static const pl_limits_config *limits(pl_h2 *h)
@@ -389,13 +390,21 @@ void pl__h2_produce(pl_conn *c)
         c->close_after_write = 1;
     if (h->nstreams == 0 && !c->close_after_write) {
         const pl_config *cfg = pl__conn_config(c);
-        if (drained && h->frame_buf_used) {
-            /* Idle: nghttp2 holds no frame in progress. */
-            pl__h2_mem_release_idle(&h->mem);
-            h->frame_buf_used = 0;
-        }
+        h->drained = drained;
+        /* Releases the frame buffer now or, after a request, a bit later. */
         pl__conn_set_timer(c, TIMER_KEEPALIVE,
                            cfg ? (uint64_t)cfg->timeouts.keepalive_idle : 75000);
+    }
+}
+
+void pl__h2_release_idle(pl_conn *c)
+{
+    pl_h2 *h = c->h2;
+
+    if (h->drained && h->frame_buf_used && h->nstreams == 0) {
+        /* Idle: nghttp2 holds no frame in progress. */
+        pl__h2_mem_release_idle(&h->mem);
+        h->frame_buf_used = 0;
     }
 }
 

@@ -125,6 +125,11 @@ struct pl_conn {
     int reading;
     int pending_closes;
     conn_timer_kind timer_kind;
+    /* A request arrived since the buffers were last given back: they are
+     * kept through a short idle spell (see pl__conn_set_timer). */
+    int busy;
+    int release_pending;     /* the timer first releases, then keeps alive */
+    uint64_t keepalive_left; /* ms of keep-alive after that release */
     /* TLS through memory BIOs; NULL for plain TCP. */
     SSL *ssl;
     BIO *rbio, *wbio;
@@ -225,6 +230,8 @@ void pl__h2_produce(pl_conn *c);
 void pl__h2_abort(pl_conn *c, pl_stream *s);
 void pl__h2_drain(pl_conn *c);
 void pl__h2_timeout(pl_conn *c);
+/** The connection stayed idle: give nghttp2's frame buffer back. */
+void pl__h2_release_idle(pl_conn *c);
 
 /* ---- h2_mem.c ---- */
 #define PL_H2_MEM_BLOCKS 4

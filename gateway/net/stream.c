@@ -333,6 +333,8 @@ void pl_stream_error(pl_stream *s, int status, const char *code,
 void pl__stream_dispatch(pl_stream *s)
 {
     pl_conn *c = s->conn;
+
+    c->busy = 1;
     const char *rid = pl_stream_header(s, "x-request-id");
     size_t n = rid ? strlen(rid) : 0;
     int ok = n > 0 && n < sizeof(s->request_id);
