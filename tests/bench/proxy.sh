@@ -11,7 +11,8 @@
 # its peak RSS with 10,000 concurrent streams.
 #
 # usage: tests/bench/proxy.sh [BUILDDIR]   (default build; needs root for apt)
-# env:   ROUNDS (3), DURATION (4s per run), SKIP_MEMORY=1, SKIP_THROUGHPUT=1
+# env:   ROUNDS (3), DURATION (4s per run), SKIP_MEMORY=1, SKIP_THROUGHPUT=1,
+#        SCENARIOS (a subset of "h1-c50 h1-c1 h2c-c10m10 h2c-c1m1 h2tls-c10m10")
 set -eu
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -193,7 +194,7 @@ PY
     echo "$1 $2 $3 ${rps:-0} $p99 ${failed:-?} $cpu" >>"$WORK/results"
 }
 
-SCEN="h1-c50 h1-c1 h2c-c10m10 h2c-c1m1 h2tls-c10m10"
+SCEN=${SCENARIOS:-"h1-c50 h1-c1 h2c-c10m10 h2c-c1m1 h2tls-c10m10"}
 args_of() {
     case $1 in
     h1-c50) echo "--h1 -c50 -m1" ;;
