@@ -28,13 +28,13 @@ class ScriptedBackend:
     /dribble          the response written a few bytes at a time
     """
 
-    def __init__(self):
-        self.sock = socket.socket()
+    def __init__(self, host="127.0.0.1"):
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
         self.lock = threading.Lock()
         self.connections = 0
         self.heads = []
@@ -245,6 +245,18 @@ class Settings(unittest.TestCase):
         self.assertEqual(backend.connections, 3)
 
 class HostNamesAndCurl(unittest.TestCase):
+    def test_ipv6_literal_upstream(self):
+        try:
+            backend = ScriptedBackend("::1")
+        except OSError:
+            self.skipTest("no IPv6 loopback here")
+        self.addCleanup(backend.stop)
+        gw = Gateway("routes:\n  - upstream: {backend}\n", backend=backend).start()
+        self.addCleanup(gw.stop)
+        r = curl("-w", "\n%{http_code}", gw.base + "/keep")
+        self.assertEqual(status_and_body(r), (200, b"ok"))
+        self.assertIn(f"Host: 127.0.0.1:{gw.port}", backend.heads[-1])
+
     def test_host_name_upstream_and_curl_client(self):
         backend = ScriptedBackend()
         self.addCleanup(backend.stop)
