@@ -71,8 +71,6 @@ struct pl_h1_conn {
     int reused;        /* served a request before this one */
     int chunked;       /* the request body goes out chunked */
     int req_finished;  /* the whole request is in `out` or written */
-    int resp_started;  /* a response byte arrived */
-    int resp_complete;
     int in_pump, pump_again;
 };
 
@@ -228,10 +226,7 @@ static pl_h1_conn *pool_take(pl_h1_pool *p, uint64_t now, uint64_t max_idle)
 {
     while (p->idle != NULL) {
         pl_h1_conn *c = p->idle;
-        p->idle = c->idle_next;
-        p->nidle--;
-        c->idle = 0;
-        c->idle_next = NULL;
+        idle_remove(c); /* the head: no walk */
         if (now - c->idle_since <= max_idle)
             return c;
         conn_close(c);
@@ -422,7 +417,8 @@ static void on_connect(uv_connect_t *req, int status)
 static void conn_lost(pl_h1_conn *c, int err)
 {
     pl_upstream_xfer *x = c->x;
-    int retry = x != NULL && c->reused && !c->resp_started && x->body_taken == 0 &&
+    int retry = x != NULL && c->reused && !pl_h1_resp_started(&c->resp) &&
+                x->body_taken == 0 &&
                 !x->retried;
 
     pl_log_debug("upstream %s: connection lost: %s", c->pool->authority,
@@ -466,7 +462,7 @@ static void on_written(uv_write_t *req, int status)
     if (status < 0) {
         c->broken = 1;
         /* A response may already be on its way (an early 413, say). */
-        if (!c->resp_started)
+        if (!pl_h1_resp_started(&c->resp))
             conn_lost(c, status);
         return;
     }
@@ -532,7 +528,7 @@ static int pump_once(pl_h1_conn *c)
         } else {
             c->broken = 1;
         }
-        if (c->broken && !c->resp_started) {
+        if (c->broken && !pl_h1_resp_started(&c->resp)) {
             conn_lost(c, n);
             return 0;
         }
@@ -612,7 +608,7 @@ static int build_head(pl_upstream_xfer *x, pl_h1_conn *c)
     out_put(c, base, blen);
     out_put(c, path, plen);
     out_put(c, " HTTP/1.1\r\n", 11);
-    if (pl__xfer_build_headers(x, s) != 0 || out_reserve(c, (size_t)flen + 2) != 0)
+    if (pl__xfer_build_headers(x, s) != 0)
         return PL_ENOMEM;
     /* HTTP/1.1 needs a Host: an HTTP/1.0 client may not have sent one. */
     if (s->authority == NULL &&
@@ -635,7 +631,7 @@ static void start_on(pl_upstream_xfer *x, pl_h1_conn *c)
     c->x = x;
     x->conn = c;
     pl_h1_resp_init(&c->resp, &response_callbacks, c, strcmp(s->method, "HEAD") == 0);
-    c->resp_started = c->resp_complete = c->req_finished = 0;
+    c->req_finished = 0;
     if (build_head(x, c) != 0) {
         conn_close(c);
         xfer_error(x, PL_UPERR_OTHER, 500, "internal",
@@ -699,19 +695,8 @@ static int resp_head(void *arg, int status)
 static int resp_body(void *arg, const char *at, size_t len)
 {
     pl_h1_conn *c = arg;
-    pl_upstream_xfer *x = c->x;
-    pl_stream *s = x->s;
 
-    if (x->buffer_resp &&
-        s->resp_body.len + len > (uint64_t)s->rt->config->limits.request_body_size) {
-        x->resp_limit_hit = 1;
-        return -1;
-    }
-    if (pl_bufq_append(&s->resp_body, at, len) != 0)
-        return -1;
-    if (!x->buffer_resp)
-        pl_stream_resp_data(s);
-    return x->s == NULL ? -1 : 0;
+    return pl__xfer_resp_body(c->x, at, len);
 }
 
 static const pl_h1_resp_callbacks response_callbacks = {
@@ -777,8 +762,8 @@ static void after_parse(pl_h1_conn *c, pl_upstream_xfer *x, pl_h1_resp_result rc
         uv_read_stop((uv_stream_t *)&c->tcp);
         x->recv_paused = 1;
         uv_timer_stop(&x->timer);
-    } else if (x->head_done || c->resp_started) {
-        pl__xfer_arm(x, x->timeout_ms);
+    } else {
+        pl__xfer_arm(x, x->timeout_ms); /* bytes arrived: the idle clock restarts */
     }
 }
 
@@ -797,9 +782,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     x->in_callback++;
     if (nread > 0) {
-        c->resp_started = 1;
         rc = pl_h1_resp_feed(&c->resp, buf->base, (size_t)nread, &used);
-    } else if (nread == UV_EOF && c->resp_started) {
+    } else if (nread == UV_EOF && pl_h1_resp_started(&c->resp)) {
         /* A response without length ends with the connection. */
         rc = pl_h1_resp_eof(&c->resp);
     }
@@ -838,7 +822,6 @@ void pl__h1_client_timeout(pl_upstream_xfer *x)
         return;
     if (c != NULL)
         conn_close(c);
-    x->timed_out = 1;
     xfer_error(x, PL_UPERR_TIMEOUT, 504, "upstream_timeout",
                connecting ? "connecting to the upstream timed out"
                           : "the upstream did not answer in time");

@@ -61,7 +61,7 @@ void pl_h1_resp_free(pl_h1_resp *r)
 
 int pl_h1_resp_started(const pl_h1_resp *r)
 {
-    return r->state != S_HEAD || r->buf_len > 0 || r->status != 0 || r->seen;
+    return r->seen;
 }
 
 static pl_h1_resp_result fail(pl_h1_resp *r, const char *why)
@@ -256,7 +256,6 @@ static pl_h1_resp_result parse_head(pl_h1_resp *r, const char *h, size_t n)
     if (r->no_body || hi.status == 204 || hi.status == 304) {
         r->state = S_DONE;
     } else if (hi.chunked) {
-        r->chunked = 1;
         r->state = S_CHUNK_SIZE;
     } else if (hi.other_coding || !hi.has_length) {
         r->state = S_CLOSE; /* the body ends with the connection */

@@ -69,7 +69,6 @@ void pl_proxy_worker_close(pl_proxy_worker *pw)
 {
     if (pw == NULL)
         return;
-    pw->closing = 1;
     pl_curl_loop_close(pw->cl, curl_closed, pw);
 }
 
@@ -376,26 +375,35 @@ static size_t write_cb(char *ptr, size_t size, size_t n, pl_upstream_xfer *x)
 
     if (s == NULL)
         return 0;
-    if (x->buffer_resp) {
-        const pl_config *cfg = s->rt->config;
-        if (s->resp_body.len + len > (uint64_t)cfg->limits.request_body_size) {
-            x->resp_limit_hit = 1;
-            return 0;
-        }
-    } else if (s->resp_body.len >= PL_STREAM_BODY_HIGH) {
+    if (!x->buffer_resp && s->resp_body.len >= PL_STREAM_BODY_HIGH) {
         x->recv_paused = 1;
         uv_timer_stop(&x->timer);
         return CURL_WRITEFUNC_PAUSE;
     }
-    if (pl_bufq_append(&s->resp_body, ptr, len) != 0)
+    if (pl__xfer_resp_body(x, ptr, len) != 0)
         return 0;
-    uv_timer_start(&x->timer, on_timeout, x->timeout_ms, 0);
+    if (x->s != NULL)
+        uv_timer_start(&x->timer, on_timeout, x->timeout_ms, 0);
+    return x->s == NULL ? 0 : len;
+}
+
+int pl__xfer_resp_body(pl_upstream_xfer *x, const char *data, size_t len)
+{
+    pl_stream *s = x->s;
+
+    if (x->buffer_resp &&
+        s->resp_body.len + len > (uint64_t)s->rt->config->limits.request_body_size) {
+        x->resp_limit_hit = 1;
+        return -1;
+    }
+    if (pl_bufq_append(&s->resp_body, data, len) != 0)
+        return -1;
     if (!x->buffer_resp) {
         x->in_callback++;
         pl_stream_resp_data(s);
         x->in_callback--;
     }
-    return x->s == NULL ? 0 : len;
+    return x->s == NULL ? -1 : 0;
 }
 
 static size_t read_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x)
@@ -421,7 +429,6 @@ static size_t read_cb(char *buf, size_t size, size_t n, pl_upstream_xfer *x)
 }
 
 /* ---- completion ---- */
-
 
 static void resp_handler_done(pl_handler_call *call, int error_status)
 {
@@ -486,11 +493,9 @@ static void on_done(CURL *easy, CURLcode rc, void *arg)
     if (x->timed_out)
         rc = CURLE_OPERATION_TIMEDOUT;
     if (rc == CURLE_WRITE_ERROR && x->resp_limit_hit) {
-        pl__xfer_detach(x);
         pl__xfer_release(x);
-        pl_metrics_upstream_error(metrics_of(x->pw), PL_UPERR_OTHER);
-        pl_stream_error(s, 502, "upstream_too_large",
-                        "the upstream response is too large to transform");
+        pl__xfer_fail(x, PL_UPERR_OTHER, 502, "upstream_too_large",
+                      "the upstream response is too large to transform");
         return;
     }
     if (rc != CURLE_OK) {

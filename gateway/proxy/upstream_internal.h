@@ -30,8 +30,6 @@ struct pl_proxy_worker {
     /* Inside a libcurl callback: adding or removing handles must wait. */
     int in_curl;
     pl_h1_client *h1; /* connection pools of the native client */
-    int closing;      /* pl_proxy_worker_close() was called */
-    int curl_closed;  /* the curl loop is gone */
 };
 
 struct pl_upstream_xfer {
@@ -48,7 +46,7 @@ struct pl_upstream_xfer {
     int in_callback;
     int recv_paused, send_paused;
     int head_done, skip_head; /* final (non-1xx) response head seen */
-    int timed_out;
+    int timed_out;    /* libcurl: our timer ended the transfer */
     int buffer_req, buffer_resp, resp_limit_hit;
     /* libcurl */
     CURL *easy;
@@ -89,6 +87,13 @@ void pl__xfer_finish(pl_upstream_xfer *x);
  * the request head for the native client. Returns 0 or PL_ENOMEM.
  */
 int pl__xfer_build_headers(pl_upstream_xfer *x, pl_stream *s);
+/**
+ * Response body bytes: queued for the client (and the client told), or,
+ * when a handler rewrites the body, buffered up to the body limit
+ * (x->resp_limit_hit past it). Returns 0, or -1 when the bytes were not
+ * taken or the client went away meanwhile (x->s NULL).
+ */
+int pl__xfer_resp_body(pl_upstream_xfer *x, const char *data, size_t len);
 /** (Re)arms the transfer's timeout with `ms`. */
 void pl__xfer_arm(pl_upstream_xfer *x, uint64_t ms);
 

@@ -43,7 +43,6 @@ typedef struct pl_h1_resp {
     int state;       /* private */
     int status;      /* of the final head, once seen */
     int keep_alive;  /* the connection may carry another request */
-    int chunked;
     uint64_t left;   /* private: bytes of the current length or chunk */
     char *buf;       /* private: a head split across reads */
     size_t buf_len, buf_cap;
