@@ -25,7 +25,8 @@ tests/tools/apt-ensure nginx-light nghttp2-proxy nghttp2-client openssl python3 
 [ -x "$PARLEY" ] || { echo "build Parley first: make build" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-WORK=$(mktemp -d /tmp/parley-bench.XXXXXX)
+. tests/bench/proxy_lib.sh
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench.XXXXXX")
 PIDS=""
 cleanup() {
     for p in $PIDS; do kill "$p" 2>/dev/null || true; done
@@ -34,7 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {
     python3 - "$1" <<'PY'
 import socket, sys, time
@@ -56,9 +56,7 @@ start() { # start CPU NAME COMMAND...: runs in the background, remembers the PID
     eval "PID_$name=$!"
 }
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 -subj /CN=localhost \
-    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+make_cert "$WORK"
 
 BE=$(port); BE2=$(port)
 P_H=$(port); P_T=$(port); P_ADMIN=$(port); C_H=$(port); C_ADMIN=$(port)
@@ -67,25 +65,7 @@ X_H=$(port); X_T=$(port)
 
 # ---- the backend: nginx answering every request itself ----
 mkdir -p "$WORK/be" "$WORK/ng"
-cat >"$WORK/be/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/be/nginx.pid;
-error_log $WORK/be/error.log error;
-worker_rlimit_nofile 19000;
-events { worker_connections 18000; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    http2_max_concurrent_streams 1000;
-    client_body_temp_path $WORK/be;
-    server {
-        listen 127.0.0.1:$BE backlog=4096;
-        listen 127.0.0.1:$BE2 http2;
-        location / { return 200 "hello world\n"; }
-    }
-}
-CONF
+backend_conf "$WORK/be" "$BE" "$BE2"
 start 1 backend nginx -c "$WORK/be/nginx.conf" -e "$WORK/be/error.log"
 
 # ---- Parley ----
@@ -116,33 +96,7 @@ CONF
 start 0 parleycurl "$PARLEY" serve -c "$WORK/parley-curl.yaml"
 
 # ---- nginx as a proxy ----
-cat >"$WORK/ng/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/ng/nginx.pid;
-error_log $WORK/ng/error.log error;
-worker_rlimit_nofile 19000;
-events { worker_connections 18000; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $WORK/ng;
-    proxy_temp_path $WORK/ng;
-    upstream be { server 127.0.0.1:$BE; keepalive 128; }
-    server {
-        listen 127.0.0.1:$N_H backlog=4096;
-        listen 127.0.0.1:$N_C http2;
-        listen 127.0.0.1:$N_T ssl http2;
-        ssl_certificate $WORK/cert.pem;
-        ssl_certificate_key $WORK/key.pem;
-        location / {
-            proxy_pass http://be;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-CONF
+nginx_proxy_conf "$WORK/ng" "$BE" "$N_H" "$N_C" "$N_T" "$WORK" on
 start 0 nginxproxy nginx -c "$WORK/ng/nginx.conf" -e "$WORK/ng/error.log"
 
 # ---- nghttpx ----

@@ -21,7 +21,8 @@ TARGETS=${TARGETS:-"parley parley-curl nginx nghttpx"}
 tests/tools/apt-ensure nginx-light nghttp2-proxy nghttp2-client openssl valgrind python3 >&2
 [ -x "$PARLEY" ] || { echo "build Parley first: make build" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/parley-instr.XXXXXX)
+. tests/bench/proxy_lib.sh
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/parley-instr.XXXXXX")
 BE_PID=""
 cleanup() {
     [ -n "$BE_PID" ] && kill "$BE_PID" 2>/dev/null && wait "$BE_PID" 2>/dev/null
@@ -29,7 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_url() { # wait_url URL: until the proxy answers (valgrind starts slowly)
     i=0
     until curl -sk -o /dev/null "$1"; do
@@ -39,24 +39,12 @@ wait_url() { # wait_url URL: until the proxy answers (valgrind starts slowly)
     done
 }
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 -subj /CN=localhost 2>/dev/null
-BE=$(port); H=$(port); C=$(port); T=$(port); ADMIN=$(port)
+make_cert "$WORK"
+BE=$(port); BE2=$(port); H=$(port); C=$(port); T=$(port); ADMIN=$(port)
 
-cat >"$WORK/be.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/be.pid;
-error_log $WORK/be.err error;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $WORK;
-    server { listen 127.0.0.1:$BE backlog=4096; location / { return 200 "hello world\n"; } }
-}
-CONF
-nginx -c "$WORK/be.conf" -e "$WORK/be.err" &
+mkdir -p "$WORK/be" "$WORK/ng"
+backend_conf "$WORK/be" "$BE" "$BE2"
+nginx -c "$WORK/be/nginx.conf" -e "$WORK/be/error.log" &
 BE_PID=$!
 
 cat >"$WORK/parley.yaml" <<CONF
@@ -73,31 +61,7 @@ CONF
 sed "s|routes: .*|upstreams: [{name: be, url: \"http://127.0.0.1:$BE\", client: curl}]\nroutes: [{upstream: be}]|" \
     "$WORK/parley.yaml" >"$WORK/parley-curl.yaml"
 # nginx in one process (no master) so that callgrind sees the worker.
-cat >"$WORK/ng.conf" <<CONF
-worker_processes 1;
-master_process off;
-daemon off;
-pid $WORK/ng.pid;
-error_log $WORK/ng.err error;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $WORK;
-    proxy_temp_path $WORK;
-    upstream be { server 127.0.0.1:$BE; keepalive 128; }
-    server {
-        # h2c needs a port of its own: "http2" on a cleartext port is
-        # prior knowledge only.
-        listen 127.0.0.1:$H backlog=4096;
-        listen 127.0.0.1:$C http2;
-        listen 127.0.0.1:$T ssl http2;
-        ssl_certificate $WORK/cert.pem;
-        ssl_certificate_key $WORK/key.pem;
-        location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    }
-}
-CONF
+nginx_proxy_conf "$WORK/ng" "$BE" "$H" "$C" "$T" "$WORK" off
 
 url() { # url SCENARIO TARGET
     case $1 in
@@ -120,7 +84,7 @@ count() {
     parley-curl) valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$PARLEY" serve \
                 -c "$WORK/parley-curl.yaml" >"$WORK/log" 2>&1 & ;;
     nginx) valgrind --tool=callgrind --callgrind-out-file="$out.%p" nginx \
-                -c "$WORK/ng.conf" -e "$WORK/ng.err" >"$WORK/log" 2>&1 & ;;
+                -c "$WORK/ng/nginx.conf" -e "$WORK/ng/error.log" >"$WORK/log" 2>&1 & ;;
     nghttpx) valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out.%p" \
                 nghttpx --workers=1 --log-level=ERROR "--frontend=127.0.0.1,$H;no-tls" \
                 "--frontend=127.0.0.1,$T" "--backend=127.0.0.1,$BE" \
