@@ -119,33 +119,6 @@ typedef struct survey {
     bool needs_nfc;
 } survey;
 
-/*
- * Length of the UTF-8 sequence at u[i], or 0 when it is not valid: the
- * rules of pl_text_validate_utf8 (no overlong forms, surrogates or code
- * points beyond U+10FFFF), checked here in the survey's one pass.
- */
-static size_t utf8_len(const uint8_t *u, size_t len, size_t i)
-{
-    uint8_t b = u[i], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xC2 && b <= 0xDF)
-        n = 2;
-    else if (b >= 0xE0 && b <= 0xEF)
-        n = 3, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
-    else if (b >= 0xF0 && b <= 0xF4)
-        n = 4, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
-    else
-        return 0;
-    if (len - i < n || u[i + 1] < lo || u[i + 1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (u[i + k] < 0x80 || u[i + k] > 0xBF)
-            return 0;
-    return n;
-}
-
 /* Counts letters per script; false at the first invalid UTF-8 sequence. */
 static bool survey_text(const pl_detector *d, const char *s, size_t len,
                         survey *sv)
@@ -167,7 +140,7 @@ static bool survey_text(const pl_detector *d, const char *s, size_t len,
             }
             sc = USCRIPT_LATIN;
         } else {
-            size_t n = utf8_len(u, len, i);
+            size_t n = pl_text_utf8_seq_len(s, len, i);
             if (n == 0)
                 return false;
             size_t at = i;

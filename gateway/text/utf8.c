@@ -11,45 +11,6 @@
 #include "parley/text.h"
 #include "text_internal.h"
 
-/*
- * Length of the sequence starting at s[i] if it is well formed, else 0.
- * Follows the table of well-formed byte sequences in Unicode 15, ch. 3,
- * table 3-7, which rules out overlong forms and surrogates.
- */
-static size_t seq_len(const unsigned char *s, size_t len, size_t i)
-{
-    unsigned char b = s[i];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xC2 && b <= 0xDF)
-        n = 2;
-    else if (b >= 0xE0 && b <= 0xEF) {
-        n = 3;
-        if (b == 0xE0)
-            lo = 0xA0;
-        else if (b == 0xED)
-            hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        n = 4;
-        if (b == 0xF0)
-            lo = 0x90;
-        else if (b == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (len - i < n)
-        return 0;
-    if (s[i + 1] < lo || s[i + 1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-            return 0;
-    return n;
-}
-
 int pl_text_validate_utf8(const char *s, size_t len, size_t *bad_offset,
                           pl_error *err)
 {
@@ -64,7 +25,7 @@ int pl_text_validate_utf8(const char *s, size_t len, size_t *bad_offset,
             i++;
             continue;
         }
-        size_t n = seq_len(u, len, i);
+        size_t n = pl_text_utf8_seq_len(s, len, i);
         if (n == 0) {
             if (bad_offset)
                 *bad_offset = i;
@@ -84,7 +45,7 @@ int32_t pl_text_next_cp(const char *s, size_t len, size_t *i)
 
     if (p >= len)
         return -1;
-    size_t n = seq_len(u, len, p);
+    size_t n = pl_text_utf8_seq_len(s, len, p);
     int32_t c;
     switch (n) {
     case 1:

@@ -33,6 +33,45 @@ enum {
 };
 
 /**
+ * Length of the UTF-8 sequence starting at s[i] (i < len) when it is well
+ * formed, else 0. Follows Unicode's table of well-formed byte sequences
+ * (chapter 3, table 3-7), which rules out overlong forms, surrogates and
+ * code points above U+10FFFF. Inline: the detector runs it per character.
+ */
+static inline size_t pl_text_utf8_seq_len(const char *s, size_t len, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned char b = u[i], lo = 0x80, hi = 0xBF;
+    size_t n;
+
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF) {
+        n = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        n = 3;
+        if (b == 0xE0)
+            lo = 0xA0;
+        else if (b == 0xED)
+            hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        n = 4;
+        if (b == 0xF0)
+            lo = 0x90;
+        else if (b == 0xF4)
+            hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (len - i < n || u[i + 1] < lo || u[i + 1] > hi)
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if (u[i + k] < 0x80 || u[i + k] > 0xBF)
+            return 0;
+    return n;
+}
+
+/**
  * Checks that `s[0..len)` is well-formed UTF-8 (no overlong forms,
  * surrogates or code points above U+10FFFF). Returns 0, or PL_EUTF8 and
  * stores the byte offset of the first bad sequence in `*bad_offset` (when
