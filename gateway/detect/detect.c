@@ -86,6 +86,9 @@ void pl_detect_close(pl_detector *d)
     free(d->bi_key);
     free(d->bi_idx);
     free(d->bi);
+    free(d->tri_key);
+    free(d->tri_idx);
+    free(d->tri);
     pl__varieties_free(d->varieties);
     pl__varieties_free(d->words);
     free(d);

@@ -228,6 +228,12 @@ struct pl_detector {
     uint64_t *bi_key;
     uint16_t *bi_idx;
     pl__langvec *bi;
+    /* Order-3 values of common 3-grams whose last two letters are a common
+     * 2-gram (score.c), the same way; each vector holds nblocks blocks. */
+    uint64_t *tri_key;
+    uint32_t *tri_idx;
+    pl__v4i *tri;
+    size_t tri_slots; /* a power of two */
     pl__varieties *varieties;
     pl__varieties *words;
 };

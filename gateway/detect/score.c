@@ -50,6 +50,14 @@
 #define BI_MIN_POSTINGS 24
 #define BI_SLOTS 4096 /* a power of two, at least twice the 2-grams kept */
 
+/*
+ * Likewise a 3-gram whose last two letters have a ready vector and whose
+ * record lists at least this many languages: while many languages are
+ * candidates (short messages), copying its vector replaces scattering
+ * dozens of postings.
+ */
+#define TRI_MIN_POSTINGS 24
+
 /* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
 #define SCRATCH (PL__LANG_PAD - 1)
 
@@ -234,6 +242,88 @@ static inline const pl__langvec *find_bigram(const pl_detector *d, uint64_t h)
     return NULL;
 }
 
+static inline const pl__v4i *find_trigram(const pl_detector *d, uint64_t h)
+{
+    size_t mask = d->tri_slots - 1;
+    for (size_t slot = (size_t)h & mask; d->tri_idx[slot];
+         slot = (slot + 1) & mask)
+        if (d->tri_key[slot] == h)
+            return &d->tri[(size_t)(d->tri_idx[slot] - 1) * d->nblocks];
+    return NULL;
+}
+
+/* The order-3 vectors; once, at open, after the order-2 vectors. */
+static int build_trigrams(pl_detector *d, pl_error *err)
+{
+    const pl__model *m = &d->model;
+    size_t nl = 0, n = 0, cap = 0;
+    UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
+    uint64_t *keys = NULL;
+    if (letters == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++)
+        if (d->uni_idx[c])
+            letters[nl++] = c;
+    for (size_t i = 0; i < nl; i++) {
+        for (size_t j = 0; j < nl; j++) {
+            uint64_t h2 = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
+            h2 = pl__ngram_step(h2, (uint32_t)letters[i]);
+            const pl__langvec *bi = find_bigram(d, pl__ngram_mix(h2));
+            if (bi == NULL)
+                continue;
+            for (size_t k = 0; k < nl; k++) {
+                /* letters[k], letters[i], letters[j]. */
+                uint64_t h = pl__ngram_mix(pl__ngram_step(h2, (uint32_t)letters[k]));
+                const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
+                const pl__posting *p;
+                size_t cnt = pl__model_find(rec, end, h, &p);
+                if (cnt < TRI_MIN_POSTINGS)
+                    continue;
+                if (n == cap) {
+                    size_t ncap = cap ? 2 * cap : 1024;
+                    pl__v4i *nt = realloc(d->tri, ncap * d->nblocks * sizeof *nt);
+                    uint64_t *nk = realloc(keys, ncap * sizeof *nk);
+                    if (nt != NULL)
+                        d->tri = nt;
+                    if (nk != NULL)
+                        keys = nk;
+                    if (nt == NULL || nk == NULL) {
+                        free(letters);
+                        free(keys);
+                        return pl_error_set(err, PL_ENOMEM, "out of memory");
+                    }
+                    cap = ncap;
+                }
+                pl__v4i *v = &d->tri[n * d->nblocks];
+                memcpy(v, bi->v, d->nblocks * sizeof *v);
+                int32_t *vi = (int32_t *)v;
+                for (size_t x = 0; x < cnt; x++)
+                    vi[p[x].lang] = d->qv[3][p[x].q];
+                keys[n++] = h;
+            }
+        }
+    }
+    free(letters);
+    d->tri_slots = 1024;
+    while (d->tri_slots < 2 * n)
+        d->tri_slots *= 2;
+    d->tri_key = calloc(d->tri_slots, sizeof *d->tri_key);
+    d->tri_idx = calloc(d->tri_slots, sizeof *d->tri_idx);
+    if (d->tri_key == NULL || d->tri_idx == NULL) {
+        free(keys);
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    }
+    for (size_t t = 0; t < n; t++) {
+        size_t slot = (size_t)keys[t] & (d->tri_slots - 1);
+        while (d->tri_idx[slot])
+            slot = (slot + 1) & (d->tri_slots - 1);
+        d->tri_key[slot] = keys[t];
+        d->tri_idx[slot] = (uint32_t)t + 1;
+    }
+    free(keys);
+    return 0;
+}
+
 int pl__score_init(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
@@ -259,13 +349,15 @@ int pl__score_init(pl_detector *d, pl_error *err)
     int rc = build_chars(d, err);
     if (rc == 0)
         rc = build_unigrams(d, err);
-    return rc < 0 ? rc : build_bigrams(d, err);
+    if (rc == 0)
+        rc = build_bigrams(d, err);
+    return rc < 0 ? rc : build_trigrams(d, err);
 }
 
 typedef struct batch_pos {
     /* The order-1 values of the letter, or the unseen values when the
      * order-1 record must be read (lo == 1). */
-    const pl__langvec *base;
+    const int32_t *base;
     int lo; /* lowest order looked up */
     uint64_t hash[PL__NGRAM_MAX + 1];
     const uint8_t *rec[PL__NGRAM_MAX + 1];
@@ -305,7 +397,7 @@ static void queue_position(scorer *sc)
     const pl_detector *d = sc->d;
     uint32_t c = sc->last[0];
     uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
-    bp->base = u ? &d->uni[u - 1] : &d->unseen;
+    bp->base = u ? d->uni[u - 1].i : d->unseen.i;
     bp->lo = u ? 2 : 1;
     bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
     for (int n = 1; n <= bp->nmax; n++) {
@@ -317,8 +409,16 @@ static void queue_position(scorer *sc)
             /* Both letters common: the 2-gram may have a ready vector. */
             const pl__langvec *bi = find_bigram(d, bp->hash[2]);
             if (bi) {
-                bp->base = bi;
+                bp->base = bi->i;
                 bp->lo = 3;
+                continue;
+            }
+        }
+        if (n == 3 && bp->lo == 3) {
+            const pl__v4i *tri = find_trigram(d, bp->hash[3]);
+            if (tri) {
+                bp->base = (const int32_t *)tri;
+                bp->lo = 4;
                 continue;
             }
         }
@@ -340,12 +440,14 @@ static void score_position(scorer *sc, const batch_pos *bp)
     const pl_detector *d = sc->d;
     int nmax = bp->nmax, lo = bp->lo;
     int32_t *val = sc->val.i;
-    const pl__langvec *adj = &d->adj[nmax], *base = bp->base;
+    const pl__langvec *adj = &d->adj[nmax];
+    const int32_t *base = bp->base;
+    const pl__v4i *basev = (const pl__v4i *)bp->base;
 
     if (sc->nactive <= TOPDOWN_MAX) {
         uint8_t *slot = sc->slot;
         for (size_t k = 0; k < sc->nactive; k++)
-            val[sc->active[k]] = base->i[sc->active[k]];
+            val[sc->active[k]] = base[sc->active[k]];
         for (int n = nmax; n >= lo; n--) {
             const pl__posting *p;
             size_t cnt =
@@ -380,14 +482,14 @@ static void score_position(scorer *sc, const batch_pos *bp)
     }
     if (sc->dense) {
         for (size_t b = 0; b < d->nblocks; b += 4) {
-            sc->val.v[b] = base->v[b];
-            sc->val.v[b + 1] = base->v[b + 1];
-            sc->val.v[b + 2] = base->v[b + 2];
-            sc->val.v[b + 3] = base->v[b + 3];
+            sc->val.v[b] = basev[b];
+            sc->val.v[b + 1] = basev[b + 1];
+            sc->val.v[b + 2] = basev[b + 2];
+            sc->val.v[b + 3] = basev[b + 3];
         }
     } else {
         for (size_t k = 0; k < sc->nactive; k++)
-            val[sc->active[k]] = base->i[sc->active[k]];
+            val[sc->active[k]] = base[sc->active[k]];
     }
     for (int n = lo; n <= nmax; n++) {
         const pl__posting *p;

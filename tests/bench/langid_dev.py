@@ -11,7 +11,11 @@ MODELS is the lingua-models folder (only for the list of languages). Writes
 OUTDIR/{words1,words2-3,words4+,para}.{txt,gold}: strings of one word, two
 or three words, and four or more, at most N per language and bucket (a fixed
 pseudo-random sample), and "paragraphs" of sentence length (strings of four
-or more words of one language joined until they reach 120 characters). English comes from the catalogs' msgids. Strings
+or more words of one language joined until they reach 120 characters),
+and "para-en": each paragraph of a language other than English after an
+English passage of 30 to 90 characters (a pasted error message, a product
+name, a header: text the answer must not follow). English comes from the
+catalogs' msgids. Strings
 equal to their msgid (untranslated) are skipped; format directives, markup
 and accelerator marks are removed. The catalogs differ between machines, so
 figures on this set are only comparable within one machine.
@@ -90,6 +94,16 @@ def main():
         for l in langs:
             for s in paras[l]:
                 out.write(s + "\n")
+                gold.write(l + "\n")
+    english = [s for s in sorted(found["en"]["words4+"]) if 30 <= len(s) <= 90]
+    rng_en = random.Random(7)
+    with open(os.path.join(a.outdir, "para-en.txt"), "w", encoding="utf-8") as out, \
+         open(os.path.join(a.outdir, "para-en.gold"), "w", encoding="utf-8") as gold:
+        for l in langs:
+            if l == "en":
+                continue
+            for s in paras[l]:
+                out.write(rng_en.choice(english) + " " + s + "\n")
                 gold.write(l + "\n")
     for b in BUCKETS:
         with open(os.path.join(a.outdir, b + ".txt"), "w", encoding="utf-8") as out, \

@@ -16,8 +16,8 @@ goal=en,es,pt,fr,de,it,nl,sv,pl,ru,uk,tr,ar,fa,ur,he,zh,ja,ko,th,vi,hi
 mkdir -p "$scratch" "$dev"
 cc -O2 -std=c17 -I"$root/include" "$bench/parley_langid.c" "$build/libparley.a" \
     $(pkg-config --libs icu-uc icu-i18n) -lm -o "$scratch/parley_langid"
-[ -f "$dev/para.gold" ] || python3 "$bench/langid_dev.py" "$models" "$dev"
-for b in ${LANGID_DEV_BUCKETS:-words1 words2-3 words4+ para}; do
+[ -f "$dev/para-en.gold" ] || python3 "$bench/langid_dev.py" "$models" "$dev"
+for b in ${LANGID_DEV_BUCKETS:-words1 words2-3 words4+ para para-en}; do
     taskset -c "${LANGID_CORE:-1}" "$scratch/parley_langid" "$dev/$b.txt" "$root/locales" \
         > "$dev/$b.pred" 2> "$dev/$b.time"
     printf '%s (22 languages): ' "$b"
