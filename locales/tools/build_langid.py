@@ -155,6 +155,29 @@ def quantize(p):
     return max(0, min(QMAX, q))
 
 
+# Turkish written in Windows-1254 and read as Windows-1252 (or Latin-1), as
+# much older Turkish web text and e-mail is: only these letters differ
+# between the two code pages (İ and ı both become Ý, lower-cased ý).
+TURKISH_1254_AS_1252 = str.maketrans({"ı": "ý", "ş": "þ", "ğ": "ð"})
+
+
+def with_legacy_variants(grams, table):
+    """Adds, for each n-gram with a letter that the code-page mix-up
+    changes, the mixed-up n-gram with the same probability, so that such
+    text still reads as the language it is rather than as Icelandic or
+    Czech (which use ý, þ, ð themselves). The mixed-up text never has both
+    forms, so each form keeps the distribution of the original."""
+    grams = list(grams)
+    out = list(grams)
+    seen = {g for g, _, _ in grams}
+    for g, num, p in grams:
+        v = g.translate(table)
+        if v != g and v not in seen:
+            out.append((v, num, p))
+            seen.add(v)
+    return out
+
+
 def build(args):
     ranges = load_scripts(args.unicode)
     simp, trad = load_variants(args.unicode)
@@ -184,6 +207,8 @@ def build(args):
                 raw = list(grams)
                 total_uni = max(int(round(num / p)) for _, num, p in raw if num)
                 grams = both_scripts(raw, simp)
+            if lang == "tr":
+                grams = with_legacy_variants(grams, TURKISH_1254_AS_1252)
             for g, num, p in grams:
                 if num is None and order == 1:
                     num = int(round(p * total_uni))
