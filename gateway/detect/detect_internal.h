@@ -206,6 +206,7 @@ struct pl_detector {
     double unit;
     int32_t backoff;      /* the backoff step, in units */
     int32_t prune_margin; /* in units */
+    int32_t watch_limit;  /* in units */
     /* Per order n, the value of a posting of quantized score q (score.c). */
     int32_t qv[PL__NGRAM_MAX + 1][256];
     /* ln P(unseen character) per language, less the backoff step. */

@@ -58,6 +58,21 @@
  */
 #define TRI_MIN_POSTINGS 24
 
+/*
+ * Once candidates have been dropped, the rest of the text is still watched
+ * for a change of language (an English error message or header pasted
+ * before the customer's own words, which used to get the whole message
+ * dropped as English): at the end of each word, the ready vector of its
+ * last letter (above: the order-1 to order-3 values of every language, no
+ * lookup needed) feeds, for every language, a CUSUM of how much better that
+ * language explains the recent words than the leader. When one exceeds
+ * WATCH_LIMIT nats, the dropped candidates come back at the pruning margin
+ * behind the leader, at most WATCH_READMIT_MAX times per message. The
+ * limit was chosen on the development set (docs/benchmarks.md).
+ */
+#define WATCH_LIMIT 10.0
+#define WATCH_READMIT_MAX 2
+
 /* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
 #define SCRATCH (PL__LANG_PAD - 1)
 
@@ -332,6 +347,7 @@ int pl__score_init(pl_detector *d, pl_error *err)
     d->unit = m->qstep / 10.0;
     d->backoff = (int32_t)lround(-LN_BACKOFF / d->unit);
     d->prune_margin = (int32_t)lround(PRUNE_MARGIN / d->unit);
+    d->watch_limit = (int32_t)lround(WATCH_LIMIT / d->unit);
     for (int n = 0; n <= PL__NGRAM_MAX; n++)
         for (int q = 0; q < 256; q++)
             d->qv[n][q] = n * d->backoff - 10 * q;
@@ -387,6 +403,13 @@ typedef struct scorer {
     size_t rebased; /* letters at the last rebase of the dense scores */
     batch_pos batch[BATCH];
     size_t nbatch;
+    /* Watching for a change of language (see WATCH_LIMIT): the script's
+     * candidates, whether watching, the CUSUMs, and how many times the
+     * dropped candidates came back. */
+    const pl__script_cands *set;
+    bool watch;
+    pl__langvec cusum;
+    int readmitted;
 } scorer;
 
 /* Hashes the n-grams ending at the character just pushed and queues them. */
@@ -424,6 +447,31 @@ static void queue_position(scorer *sc)
         }
         pl__model_prefetch(&d->model, bp->hash[n]);
     }
+}
+
+/* The ready vector of the n-grams ending at the last letter (order 3, 2
+ * or 1, whichever is kept), or NULL when its letter has none. */
+static const pl__v4i *ready_vector(const scorer *sc)
+{
+    const pl_detector *d = sc->d;
+    uint32_t c = sc->last[0];
+    uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
+    if (u == 0)
+        return NULL;
+    const pl__v4i *v = d->uni[u - 1].v;
+    if (sc->wordlen < 2 || sc->last[1] >= PL__UNI_LIMIT || !d->uni_idx[sc->last[1]])
+        return v;
+    uint64_t h = pl__ngram_step(PL__NGRAM_SEED, c);
+    h = pl__ngram_step(h, sc->last[1]);
+    const pl__langvec *bi = find_bigram(d, pl__ngram_mix(h));
+    if (bi == NULL)
+        return v;
+    if (sc->wordlen >= 3) {
+        const pl__v4i *tri = find_trigram(d, pl__ngram_mix(pl__ngram_step(h, sc->last[2])));
+        if (tri)
+            return tri;
+    }
+    return bi->v;
 }
 
 /*
@@ -609,6 +657,79 @@ static bool prune(scorer *sc)
     return o == 1;
 }
 
+static void watch_start(scorer *sc)
+{
+    sc->watch = true;
+    for (size_t b = 0; b < sc->d->nblocks; b++)
+        sc->cusum.v[b] = (pl__v4i){0, 0, 0, 0};
+}
+
+/* Brings the dropped candidates back at the pruning margin behind the
+ * leader. */
+static void readmit(scorer *sc, uint8_t leader)
+{
+    int32_t at = sc->score.i[leader] - sc->d->prune_margin;
+    for (size_t k = 0; k < sc->set->n; k++) {
+        uint8_t l = sc->set->list[k];
+        if (sc->cand[l])
+            continue;
+        sc->cand[l] = true;
+        sc->alive.i[l] = -1;
+        sc->slot[l] = l;
+        sc->score.i[l] = at;
+        sc->active[sc->nactive++] = l;
+    }
+    sc->dense = sc->nactive >= DENSE_MIN;
+    sc->watch = false;
+    sc->readmitted++;
+}
+
+/*
+ * End of a word while watching: updates the CUSUMs against the leader and
+ * brings the dropped candidates back when another language has explained
+ * the recent words clearly better.
+ */
+static void watch_word(scorer *sc)
+{
+    const pl_detector *d = sc->d;
+    const pl__v4i *v = ready_vector(sc);
+    if (v == NULL)
+        return;
+    uint8_t leader = sc->active[0];
+    for (size_t k = 1; k < sc->nactive; k++)
+        if (sc->score.i[sc->active[k]] > sc->score.i[leader])
+            leader = sc->active[k];
+    int32_t lw = ((const int32_t *)v)[leader];
+    pl__v4i lv = {lw, lw, lw, lw}, zero = {0, 0, 0, 0}, mx = zero;
+    for (size_t b = 0; b < d->nblocks; b++) {
+        pl__v4i c = sc->cusum.v[b] + v[b] - lv;
+        c = (c & (c > zero)) & sc->set->alive.v[b];
+        sc->cusum.v[b] = c;
+        mx = (c & (c > mx)) | (mx & ~(c > mx));
+    }
+    int32_t best = mx[0];
+    for (int i = 1; i < 4; i++)
+        best = mx[i] > best ? mx[i] : best;
+    if (best > d->watch_limit)
+        readmit(sc, leader);
+}
+
+/* After a word (or a batch of a run without spaces): prunes, and watches
+ * for a change of language once candidates have been dropped. Returns true
+ * when scoring can stop. */
+static bool word_end(scorer *sc)
+{
+    if (sc->watch)
+        watch_word(sc);
+    bool one = sc->nactive == 1 || prune(sc);
+    if (!sc->watch && sc->nactive < sc->set->n &&
+        sc->readmitted < WATCH_READMIT_MAX)
+        watch_start(sc);
+    /* One candidate left and no more watching: the rest of the text cannot
+     * change the answer. */
+    return one && !sc->watch;
+}
+
 static void score_letters(scorer *sc, const char *s, size_t len,
                           UScriptCode main)
 {
@@ -628,20 +749,19 @@ static void score_letters(scorer *sc, const char *s, size_t len,
             sc->last[0] = (uint32_t)lc;
             sc->wordlen++;
             sc->letters++;
-            queue_position(sc);
-            if (sc->nbatch == BATCH) {
+            if (sc->watch && sc->nactive == 1) {
+                /* Only watching: nothing to score. */
+            } else if (queue_position(sc), sc->nbatch == BATCH) {
                 /* Long runs without spaces (Chinese, Japanese): prune inside
                  * them too. */
                 flush_batch(sc);
-                if (sc->nactive == 1 || prune(sc))
+                if (word_end(sc))
                     return;
             }
         } else if (!(info & PL__CH_MARK)) {
             /* The model's n-grams never span words; marks are left out. */
             flush_batch(sc);
-            /* One candidate left: the rest of the text cannot change the
-             * answer. */
-            if (sc->nactive == 1 || (sc->wordlen > 0 && prune(sc)))
+            if (sc->wordlen > 0 && word_end(sc))
                 return;
             sc->wordlen = 0;
         }
@@ -672,6 +792,9 @@ void pl__score_text(const pl_detector *d, const char *text, size_t len,
         sc.val.v[b] = d->unseen.v[b];
     }
     sc.dense = sc.nactive >= DENSE_MIN;
+    sc.set = set;
+    sc.watch = false;
+    sc.readmitted = 0;
     score_letters(&sc, text, len, main);
     for (size_t k = 0; k < sc.nactive; k++)
         score[sc.active[k]] += sc.score.i[sc.active[k]] * d->unit;

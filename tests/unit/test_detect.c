@@ -115,6 +115,17 @@ static void test_short_messages(void **state)
     expect_lang(d, "Sipariþimi ne zaman alacaðým? Kargo takip numarasý çalýþmýyor.", "tr");
     expect_lang(d, "Það er ekki hægt að sækja pöntunina mína, hvað á ég að gera?", "is");
     expect_lang(d, "Dobrý den, kdy mi přijde objednávka? Čekám už týden.", "cs");
+    /* A pasted English passage before the customer's own words does not
+     * decide the answer (the dropped languages come back), and an English
+     * signature after them does not either. */
+    expect_lang(d, "Error: payment declined by the issuing bank, please contact your card "
+                   "provider for details. Olá, tentei pagar o meu pedido três vezes e o "
+                   "cartão foi recusado, o que devo fazer agora?", "pt");
+    expect_lang(d, "Connection reset by peer while uploading the attachment, retry later. "
+                   "Hallo, ich habe versucht, die Rechnung hochzuladen, aber es "
+                   "funktioniert einfach nicht.", "de");
+    expect_lang(d, "Hola, quiero cambiar la dirección de envío de mi pedido. Sent from my iPhone",
+                "es");
     /* Decomposed input (e + U+0301) is normalized before scoring. */
     pl_detect_result r = detect(d, "¿Dónde esta\xcc\x81 mi pedido?");
     assert_string_equal(r.language, "es");
