@@ -699,18 +699,17 @@ static void watch_word(scorer *sc)
     for (size_t k = 1; k < sc->nactive; k++)
         if (sc->score.i[sc->active[k]] > sc->score.i[leader])
             leader = sc->active[k];
-    int32_t lw = ((const int32_t *)v)[leader];
-    pl__v4i lv = {lw, lw, lw, lw}, zero = {0, 0, 0, 0}, mx = zero;
+    int32_t lw = ((const int32_t *)v)[leader], lim = d->watch_limit;
+    const pl__v4i lv = {lw, lw, lw, lw}, zero = {0, 0, 0, 0};
+    const pl__v4i limv = {lim, lim, lim, lim};
+    pl__v4i over = zero;
     for (size_t b = 0; b < d->nblocks; b++) {
         pl__v4i c = sc->cusum.v[b] + v[b] - lv;
-        c = (c & (c > zero)) & sc->set->alive.v[b];
+        c &= c > zero;
         sc->cusum.v[b] = c;
-        mx = (c & (c > mx)) | (mx & ~(c > mx));
+        over |= (c > limv) & sc->set->alive.v[b];
     }
-    int32_t best = mx[0];
-    for (int i = 1; i < 4; i++)
-        best = mx[i] > best ? mx[i] : best;
-    if (best > d->watch_limit)
+    if (over[0] | over[1] | over[2] | over[3])
         readmit(sc, leader);
 }
 
