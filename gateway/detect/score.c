@@ -591,14 +591,13 @@ static void flush_batch(scorer *sc)
  * the text (only differences matter). Returns true when one is left: the
  * rest of the text cannot change the answer.
  */
-/* The best score of the candidates, and whether any is below `margin` behind
- * it, with vector operations over the whole table (dense mode). */
-static int32_t dense_best(const scorer *sc, int32_t margin, bool *any_below)
+/* The best score of the candidates, with vector operations over the whole
+ * table (dense mode). */
+static int32_t dense_best(const scorer *sc)
 {
     const pl__v4i lo = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN};
     pl__v4i mx = lo;
-    size_t nb = sc->d->nblocks;
-    for (size_t b = 0; b < nb; b++) {
+    for (size_t b = 0; b < sc->d->nblocks; b++) {
         pl__v4i a = sc->alive.v[b];
         pl__v4i x = (sc->score.v[b] & a) | (lo & ~a);
         pl__v4i gt = x > mx;
@@ -607,42 +606,60 @@ static int32_t dense_best(const scorer *sc, int32_t margin, bool *any_below)
     int32_t best = mx[0];
     for (int i = 1; i < 4; i++)
         best = mx[i] > best ? mx[i] : best;
-    pl__v4i thr = {best - margin, best - margin, best - margin, best - margin};
-    pl__v4i below = {0, 0, 0, 0};
-    for (size_t b = 0; b < nb; b++)
-        below |= (sc->score.v[b] < thr) & sc->alive.v[b];
-    *any_below = (below[0] | below[1] | below[2] | below[3]) != 0;
     return best;
 }
 
-static bool prune(scorer *sc)
+/*
+ * In dense mode only the alive mask says who is still a candidate; the list
+ * of candidates (in model order), their flags and slots are brought up to
+ * date from it when they are needed: on leaving dense mode, on bringing
+ * candidates back, and at the end.
+ */
+static void sync_active(scorer *sc)
 {
-    int32_t best = INT32_MIN, margin = sc->d->prune_margin;
-    bool any_below = true;
-    if (sc->dense) {
-        best = dense_best(sc, margin, &any_below);
-    } else {
-        for (size_t k = 0; k < sc->nactive; k++)
-            if (sc->score.i[sc->active[k]] > best)
-                best = sc->score.i[sc->active[k]];
+    size_t o = 0;
+    for (size_t k = 0; k < sc->set->n; k++) {
+        uint8_t l = sc->set->list[k];
+        bool alive = sc->alive.i[l] != 0;
+        sc->cand[l] = alive;
+        sc->slot[l] = alive ? l : SCRATCH;
+        if (alive)
+            sc->active[o++] = l;
     }
-    size_t o = sc->nactive;
-    if (any_below) {
-        o = 0;
-        for (size_t k = 0; k < sc->nactive; k++) {
-            uint8_t l = sc->active[k];
-            if (sc->score.i[l] >= best - margin) {
-                sc->active[o++] = l;
-                if (!sc->dense)
-                    sc->score.i[l] -= best;
-            } else {
-                sc->cand[l] = false;
-                sc->alive.i[l] = 0;
-                sc->slot[l] = SCRATCH;
-            }
+    sc->nactive = o;
+}
+
+/* The leading candidate; the first in model order among equals. */
+static uint8_t leader_of(const scorer *sc)
+{
+    if (sc->dense) {
+        int32_t best = dense_best(sc);
+        for (size_t k = 0; k < sc->set->n; k++) {
+            uint8_t l = sc->set->list[k];
+            if (sc->alive.i[l] && sc->score.i[l] == best)
+                return l;
         }
     }
-    if (sc->dense && (best < -(1 << 24) || sc->letters - sc->rebased > 4096)) {
+    uint8_t leader = sc->active[0];
+    for (size_t k = 1; k < sc->nactive; k++)
+        if (sc->score.i[sc->active[k]] > sc->score.i[leader])
+            leader = sc->active[k];
+    return leader;
+}
+
+/* Dense mode: drops candidates with vector operations on the alive mask
+ * and counts the rest. */
+static void prune_dense(scorer *sc)
+{
+    int32_t best = dense_best(sc), thr = best - sc->d->prune_margin;
+    const pl__v4i thrv = {thr, thr, thr, thr};
+    pl__v4i count = {0, 0, 0, 0};
+    for (size_t b = 0; b < sc->d->nblocks; b++) {
+        pl__v4i a = sc->alive.v[b] & (sc->score.v[b] >= thrv);
+        sc->alive.v[b] = a;
+        count -= a;
+    }
+    if (best < -(1 << 24) || sc->letters - sc->rebased > 4096) {
         /* Vector adds keep going for every language, dropped or not (each
          * letter adds at most about 3,000 units); now and then bring all
          * back near zero, the dropped ones to zero, before any could
@@ -652,8 +669,36 @@ static bool prune(scorer *sc)
             sc->score.v[b] = (sc->score.v[b] - bv) & sc->alive.v[b];
         sc->rebased = sc->letters;
     }
+    sc->nactive = (size_t)(count[0] + count[1] + count[2] + count[3]);
+    if (sc->nactive < DENSE_MIN) {
+        sc->dense = false;
+        sync_active(sc);
+    }
+}
+
+static bool prune(scorer *sc)
+{
+    if (sc->dense) {
+        prune_dense(sc);
+        return sc->nactive == 1;
+    }
+    int32_t best = INT32_MIN, margin = sc->d->prune_margin;
+    for (size_t k = 0; k < sc->nactive; k++)
+        if (sc->score.i[sc->active[k]] > best)
+            best = sc->score.i[sc->active[k]];
+    size_t o = 0;
+    for (size_t k = 0; k < sc->nactive; k++) {
+        uint8_t l = sc->active[k];
+        if (sc->score.i[l] >= best - margin) {
+            sc->active[o++] = l;
+            sc->score.i[l] -= best;
+        } else {
+            sc->cand[l] = false;
+            sc->alive.i[l] = 0;
+            sc->slot[l] = SCRATCH;
+        }
+    }
     sc->nactive = o;
-    sc->dense = o >= DENSE_MIN;
     return o == 1;
 }
 
@@ -671,14 +716,12 @@ static void readmit(scorer *sc, uint8_t leader)
     int32_t at = sc->score.i[leader] - sc->d->prune_margin;
     for (size_t k = 0; k < sc->set->n; k++) {
         uint8_t l = sc->set->list[k];
-        if (sc->cand[l])
-            continue;
-        sc->cand[l] = true;
-        sc->alive.i[l] = -1;
-        sc->slot[l] = l;
-        sc->score.i[l] = at;
-        sc->active[sc->nactive++] = l;
+        if (!sc->alive.i[l]) {
+            sc->alive.i[l] = -1;
+            sc->score.i[l] = at;
+        }
     }
+    sync_active(sc);
     sc->dense = sc->nactive >= DENSE_MIN;
     sc->watch = false;
     sc->readmitted++;
@@ -695,10 +738,7 @@ static void watch_word(scorer *sc)
     const pl__v4i *v = ready_vector(sc);
     if (v == NULL)
         return;
-    uint8_t leader = sc->active[0];
-    for (size_t k = 1; k < sc->nactive; k++)
-        if (sc->score.i[sc->active[k]] > sc->score.i[leader])
-            leader = sc->active[k];
+    uint8_t leader = leader_of(sc);
     int32_t lw = ((const int32_t *)v)[leader], lim = d->watch_limit;
     const pl__v4i lv = {lw, lw, lw, lw}, zero = {0, 0, 0, 0};
     const pl__v4i limv = {lim, lim, lim, lim};
@@ -795,6 +835,8 @@ void pl__score_text(const pl_detector *d, const char *text, size_t len,
     sc.watch = false;
     sc.readmitted = 0;
     score_letters(&sc, text, len, main);
+    if (sc.dense)
+        sync_active(&sc);
     for (size_t k = 0; k < sc.nactive; k++)
         score[sc.active[k]] += sc.score.i[sc.active[k]] * d->unit;
 }
