@@ -89,6 +89,9 @@ void pl_detect_close(pl_detector *d)
     free(d->tri_key);
     free(d->tri_idx);
     free(d->tri);
+    free(d->uni_max);
+    free(d->bi_max);
+    free(d->tri_max);
     pl__varieties_free(d->varieties);
     pl__varieties_free(d->words);
     free(d);

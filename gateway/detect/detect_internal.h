@@ -207,6 +207,7 @@ struct pl_detector {
     int32_t backoff;      /* the backoff step, in units */
     int32_t prune_margin; /* in units */
     int32_t watch_limit;  /* in units */
+    int32_t watch_allowance;
     /* Per order n, the value of a posting of quantized score q (score.c). */
     int32_t qv[PL__NGRAM_MAX + 1][256];
     /* ln P(unseen character) per language, less the backoff step. */
@@ -229,6 +230,8 @@ struct pl_detector {
     uint64_t *bi_key;
     uint16_t *bi_idx;
     pl__langvec *bi;
+    /* The best value in each ready vector, for watching (score.c). */
+    int32_t *uni_max, *bi_max, *tri_max;
     /* Order-3 values of common 3-grams whose last two letters are a common
      * 2-gram (score.c), the same way; each vector holds nblocks blocks. */
     uint64_t *tri_key;

@@ -64,13 +64,15 @@
  * before the customer's own words, which used to get the whole message
  * dropped as English): at the end of each word, the ready vector of its
  * last letter (above: the order-1 to order-3 values of every language, no
- * lookup needed) feeds, for every language, a CUSUM of how much better that
- * language explains the recent words than the leader. When one exceeds
- * WATCH_LIMIT nats, the dropped candidates come back at the pruning margin
- * behind the leader, at most WATCH_READMIT_MAX times per message. The
- * limit was chosen on the development set (docs/benchmarks.md).
+ * lookup needed) says how much worse the leader explains that letter than
+ * the best language does. Those shortfalls, less WATCH_ALLOWANCE each, are
+ * summed in a CUSUM floored at 0; when it exceeds WATCH_LIMIT nats, the
+ * dropped candidates come back at the pruning margin behind the leader, at
+ * most WATCH_READMIT_MAX times per message. Both values were chosen on the
+ * development set (docs/benchmarks.md).
  */
-#define WATCH_LIMIT 10.0
+#define WATCH_LIMIT 7.0
+#define WATCH_ALLOWANCE 1.0
 #define WATCH_READMIT_MAX 2
 
 /* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
@@ -161,6 +163,24 @@ static int build_chars(pl_detector *d, pl_error *err)
     return 0;
 }
 
+/* The best value any language has in each of n ready vectors of `stride`
+ * values (for watching, see WATCH_LIMIT). */
+static int32_t *vector_maxima(const pl_detector *d, const int32_t *vecs, size_t n,
+                              size_t stride)
+{
+    int32_t *mx = malloc((n ? n : 1) * sizeof *mx);
+    if (mx == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *v = vecs + i * stride;
+        int32_t best = v[0];
+        for (uint32_t l = 1; l < d->model.nlangs; l++)
+            best = v[l] > best ? v[l] : best;
+        mx[i] = best;
+    }
+    return mx;
+}
+
 /* The order-1 vectors of the common letters; once, at open. */
 static int build_unigrams(pl_detector *d, pl_error *err)
 {
@@ -194,6 +214,9 @@ static int build_unigrams(pl_detector *d, pl_error *err)
         if (n == UINT16_MAX)
             break;
     }
+    d->uni_max = vector_maxima(d, d->uni ? d->uni->i : NULL, n, PL__LANG_PAD);
+    if (d->uni_max == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -244,6 +267,9 @@ static int build_bigrams(pl_detector *d, pl_error *err)
         }
     }
     free(letters);
+    d->bi_max = vector_maxima(d, d->bi ? d->bi->i : NULL, n, PL__LANG_PAD);
+    if (d->bi_max == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -336,6 +362,9 @@ static int build_trigrams(pl_detector *d, pl_error *err)
         d->tri_idx[slot] = (uint32_t)t + 1;
     }
     free(keys);
+    d->tri_max = vector_maxima(d, (const int32_t *)d->tri, n, d->nblocks * 4);
+    if (d->tri_max == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -348,6 +377,7 @@ int pl__score_init(pl_detector *d, pl_error *err)
     d->backoff = (int32_t)lround(-LN_BACKOFF / d->unit);
     d->prune_margin = (int32_t)lround(PRUNE_MARGIN / d->unit);
     d->watch_limit = (int32_t)lround(WATCH_LIMIT / d->unit);
+    d->watch_allowance = (int32_t)lround(WATCH_ALLOWANCE / d->unit);
     for (int n = 0; n <= PL__NGRAM_MAX; n++)
         for (int q = 0; q < 256; q++)
             d->qv[n][q] = n * d->backoff - 10 * q;
@@ -404,11 +434,11 @@ typedef struct scorer {
     batch_pos batch[BATCH];
     size_t nbatch;
     /* Watching for a change of language (see WATCH_LIMIT): the script's
-     * candidates, whether watching, the CUSUMs, and how many times the
+     * candidates, whether watching, the CUSUM, and how many times the
      * dropped candidates came back. */
     const pl__script_cands *set;
     bool watch;
-    pl__langvec cusum;
+    int32_t cusum;
     int readmitted;
 } scorer;
 
@@ -450,28 +480,32 @@ static void queue_position(scorer *sc)
 }
 
 /* The ready vector of the n-grams ending at the last letter (order 3, 2
- * or 1, whichever is kept), or NULL when its letter has none. */
-static const pl__v4i *ready_vector(const scorer *sc)
+ * or 1, whichever is kept) and in *best the best value in it, or NULL when
+ * its letter has none. */
+static const int32_t *ready_vector(const scorer *sc, int32_t *best)
 {
     const pl_detector *d = sc->d;
     uint32_t c = sc->last[0];
     uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
     if (u == 0)
         return NULL;
-    const pl__v4i *v = d->uni[u - 1].v;
+    *best = d->uni_max[u - 1];
     if (sc->wordlen < 2 || sc->last[1] >= PL__UNI_LIMIT || !d->uni_idx[sc->last[1]])
-        return v;
+        return d->uni[u - 1].i;
     uint64_t h = pl__ngram_step(PL__NGRAM_SEED, c);
     h = pl__ngram_step(h, sc->last[1]);
     const pl__langvec *bi = find_bigram(d, pl__ngram_mix(h));
     if (bi == NULL)
-        return v;
+        return d->uni[u - 1].i;
     if (sc->wordlen >= 3) {
         const pl__v4i *tri = find_trigram(d, pl__ngram_mix(pl__ngram_step(h, sc->last[2])));
-        if (tri)
-            return tri;
+        if (tri) {
+            *best = d->tri_max[(size_t)(tri - d->tri) / d->nblocks];
+            return (const int32_t *)tri;
+        }
     }
-    return bi->v;
+    *best = d->bi_max[bi - d->bi];
+    return bi->i;
 }
 
 /*
@@ -705,8 +739,7 @@ static bool prune(scorer *sc)
 static void watch_start(scorer *sc)
 {
     sc->watch = true;
-    for (size_t b = 0; b < sc->d->nblocks; b++)
-        sc->cusum.v[b] = (pl__v4i){0, 0, 0, 0};
+    sc->cusum = 0;
 }
 
 /* Brings the dropped candidates back at the pruning margin behind the
@@ -728,28 +761,21 @@ static void readmit(scorer *sc, uint8_t leader)
 }
 
 /*
- * End of a word while watching: updates the CUSUMs against the leader and
- * brings the dropped candidates back when another language has explained
- * the recent words clearly better.
+ * End of a word while watching: how much worse the leader explains the
+ * word's last letter than the best language does, less an allowance, is
+ * added to a CUSUM (floored at 0); when that exceeds the limit, the dropped
+ * candidates come back.
  */
 static void watch_word(scorer *sc)
 {
-    const pl_detector *d = sc->d;
-    const pl__v4i *v = ready_vector(sc);
+    int32_t best;
+    const int32_t *v = ready_vector(sc, &best);
     if (v == NULL)
         return;
     uint8_t leader = leader_of(sc);
-    int32_t lw = ((const int32_t *)v)[leader], lim = d->watch_limit;
-    const pl__v4i lv = {lw, lw, lw, lw}, zero = {0, 0, 0, 0};
-    const pl__v4i limv = {lim, lim, lim, lim};
-    pl__v4i over = zero;
-    for (size_t b = 0; b < d->nblocks; b++) {
-        pl__v4i c = sc->cusum.v[b] + v[b] - lv;
-        c &= c > zero;
-        sc->cusum.v[b] = c;
-        over |= (c > limv) & sc->set->alive.v[b];
-    }
-    if (over[0] | over[1] | over[2] | over[3])
+    int32_t c = sc->cusum + best - v[leader] - sc->d->watch_allowance;
+    sc->cusum = c > 0 ? c : 0;
+    if (sc->cusum > sc->d->watch_limit)
         readmit(sc, leader);
 }
 
