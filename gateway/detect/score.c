@@ -477,6 +477,10 @@ static void queue_position(scorer *sc)
         }
         pl__model_prefetch(&d->model, bp->hash[n]);
     }
+    /* The ready vector is read when the batch is scored: fetch it now. */
+    const char *bv = (const char *)bp->base;
+    for (size_t off = 0; off < d->nblocks * sizeof(pl__v4i); off += 64)
+        __builtin_prefetch(bv + off);
 }
 
 /* The ready vector of the n-grams ending at the last letter (order 3, 2
