@@ -21,7 +21,7 @@ static int normalize_run(int argc, char **argv);
 const pl_cli_command pl_cli_cmd_detect = {
     .name = "detect",
     .summary = "identify the language and variety of messages",
-    .usage = "parley detect [--json] [--hint LOCALE]... [--model DIR] [TEXT...]",
+    .usage = "parley detect [--json] [--hint LOCALE]... [--only LANGS] [--model DIR] [TEXT...]",
     .help = "Identifies TEXT, or each line of standard input, and prints one\n"
             "result per message: LANGUAGE VARIETY CONFIDENCE, or with --json\n"
             "{\"language\":..,\"variety\":..,\"script\":..,\"confidence\":..,\"alternatives\":[..]}.\n\n"
@@ -31,6 +31,8 @@ const pl_cli_command pl_cli_cmd_detect = {
             "  --accept-language V     an HTTP Accept-Language value\n"
             "  --region CC             the storefront's region (\"MX\")\n"
             "  --previous LOCALE       the language detected earlier in the conversation\n"
+            "  --only LANGS            answer only one of these languages (\"en,es,pt\");\n"
+            "                          a message in none of them is \"und\"\n"
             "  --model DIR             folder with langid.bin and varieties/\n"
             "                          (default: $PARLEY_LOCALES_DIR, else the built-in one)\n"
             "  -h, --help              show this help\n",
@@ -172,13 +174,14 @@ static int add_hint(detect_ctx *ctx, pl_detect_hint_kind kind, const char *value
 
 static int detect_run(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_HINT, OPT_ACCEPT, OPT_REGION, OPT_PREVIOUS, OPT_MODEL };
+    enum { OPT_JSON = 256, OPT_HINT, OPT_ACCEPT, OPT_REGION, OPT_PREVIOUS, OPT_ONLY, OPT_MODEL };
     static const struct option opts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"hint", required_argument, NULL, OPT_HINT},
         {"accept-language", required_argument, NULL, OPT_ACCEPT},
         {"region", required_argument, NULL, OPT_REGION},
         {"previous", required_argument, NULL, OPT_PREVIOUS},
+        {"only", required_argument, NULL, OPT_ONLY},
         {"model", required_argument, NULL, OPT_MODEL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -206,6 +209,9 @@ static int detect_run(int argc, char **argv)
         case OPT_PREVIOUS:
             rc = add_hint(&ctx, PL_HINT_CONVERSATION, optarg);
             break;
+        case OPT_ONLY:
+            rc = add_hint(&ctx, PL_HINT_ONLY, optarg);
+            break;
         case OPT_MODEL:
             dir = optarg;
             break;
@@ -225,6 +231,12 @@ static int detect_run(int argc, char **argv)
         return PL_EXIT_FAILURE;
     }
     ctx.det = det;
+    pl_detect_result probe;
+    if (pl_detect_text(det, "", 0, ctx.hints, ctx.nhints, &probe, &err) < 0) {
+        /* A bad --only list is the same mistake for every message. */
+        pl_detect_close(det);
+        return pl__cli_usage_error(&pl_cli_cmd_detect, "%s", err.message);
+    }
     rc = for_each_message(optind, argc, argv, detect_one, &ctx);
     pl_detect_close(det);
     return rc;

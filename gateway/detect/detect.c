@@ -259,6 +259,24 @@ static void set_script(pl_detect_result *out, UScriptCode sc, const survey *sv)
     pl__copy_str(out->script, sizeof out->script, name ? name : "Zyyy");
 }
 
+/* The candidates of `set` that the operator allows (PL_HINT_ONLY). */
+static void restrict_candidates(const pl__script_cands *set, const bool *only,
+                                pl__script_cands *out)
+{
+    *out = *set;
+    out->n = 0;
+    memset(out->cand, 0, sizeof out->cand);
+    memset(&out->alive, 0, sizeof out->alive);
+    for (size_t k = 0; k < set->n; k++) {
+        uint8_t l = set->list[k];
+        if (!only[l])
+            continue;
+        out->list[out->n++] = l;
+        out->cand[l] = true;
+        out->alive.i[l] = -1;
+    }
+}
+
 int pl_detect_text(const pl_detector *d, const char *text, size_t len,
                    const pl_detect_hint *hints, size_t nhints,
                    pl_detect_result *out, pl_error *err)
@@ -275,6 +293,10 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     pl__copy_str(out->script, sizeof out->script, "Zyyy");
     if (len > PL_TEXT_MAX_INPUT)
         return pl_error_set(err, PL_ELIMIT, "text of %zu bytes exceeds the limit", len);
+    bool only[PL__LANG_MAX];
+    int restricted = pl__only_languages(&d->model, hints, nhints, only, err);
+    if (restricted < 0)
+        return restricted;
     if (!survey_text(d, text, len, &sv)) {
         /* The text module words the error and its offset. */
         if ((rc = pl_text_validate_utf8(text, len, NULL, err)) < 0)
@@ -300,6 +322,11 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     bool cand[PL__LANG_MAX];
     double score[PL__LANG_MAX];
     const pl__script_cands *set = pick_candidates(d, main);
+    pl__script_cands allowed;
+    if (set != NULL && restricted) {
+        restrict_candidates(set, only, &allowed);
+        set = &allowed;
+    }
     if (set == NULL || set->n == 0)
         goto done;
     memcpy(cand, set->cand, sizeof cand);

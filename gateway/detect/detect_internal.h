@@ -176,6 +176,12 @@ void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
 /* Language part of a locale ("es-MX" -> "es", "zh_Hant" -> "zh", "yue" -> "zh"). */
 void pl__locale_language(const char *locale, char *out, size_t size);
 
+/* Sets only[l] for the languages the PL_HINT_ONLY hints allow. Returns 1
+ * when there is such a hint, 0 when there is none (only[] all false), or
+ * PL_EINVAL for an unknown code or an empty list. */
+int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t nhints,
+                       bool *only, pl_error *err);
+
 #define PL__SCRIPTS_MAX 32
 
 /* Four 32-bit integers, added with one instruction where the target has

@@ -25,6 +25,8 @@ static double hint_weight(pl_detect_hint_kind kind)
         return 0.3;
     case PL_HINT_REGION:
         return 0.2;
+    case PL_HINT_ONLY:
+        return 0.0; /* a restriction, applied to the candidates */
     }
     return 0.0;
 }
@@ -149,7 +151,7 @@ void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
         const char *v = hints[h].value;
         weighted_tag tags[MAX_TAGS];
         size_t nt = 0;
-        if (v == NULL || *v == '\0')
+        if (v == NULL || *v == '\0' || hints[h].kind == PL_HINT_ONLY)
             continue;
         if (hints[h].kind == PL_HINT_ACCEPT_LANGUAGE) {
             nt = parse_accept_language(v, tags, MAX_TAGS);
@@ -184,4 +186,41 @@ void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
     double uniform = (1.0 - claimed * scale) / m->nlangs;
     for (uint32_t l = 0; l < m->nlangs; l++)
         logp[l] += log(uniform + mass[l] * scale);
+}
+
+int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t nhints,
+                       bool *only, pl_error *err)
+{
+    int restricted = 0;
+    memset(only, 0, m->nlangs * sizeof *only);
+    for (size_t h = 0; h < nhints; h++) {
+        if (hints[h].kind != PL_HINT_ONLY)
+            continue;
+        const char *p = hints[h].value ? hints[h].value : "";
+        size_t found = 0;
+        while (*p) {
+            size_t n = strcspn(p, ", \t");
+            if (n > 0) {
+                char tok[32], code[16];
+                if (n >= sizeof tok)
+                    return pl_error_set(err, PL_EINVAL, "allowed languages: \"%.*s\" is not a "
+                                        "language code", (int)n, p);
+                memcpy(tok, p, n);
+                tok[n] = '\0';
+                pl__locale_language(tok, code, sizeof code);
+                int l = code[0] ? find_lang(m, code) : -1;
+                if (l < 0)
+                    return pl_error_set(err, PL_EINVAL, "allowed languages: unknown language "
+                                        "\"%s\"", tok);
+                only[l] = true;
+                found++;
+            }
+            p += n;
+            p += strspn(p, ", \t");
+        }
+        if (found == 0)
+            return pl_error_set(err, PL_EINVAL, "allowed languages: empty list");
+        restricted = 1;
+    }
+    return restricted;
 }

@@ -527,6 +527,8 @@ static double hint_bonus(pl_detect_hint_kind kind)
         return 0.8;
     case PL_HINT_REGION:
         return 0.6;
+    case PL_HINT_ONLY:
+        return 0.0; /* names languages, not varieties */
     }
     return 0.0;
 }

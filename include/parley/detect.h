@@ -49,7 +49,15 @@ typedef enum pl_detect_hint_kind {
     /* The language (or variety) detected earlier in this conversation. */
     PL_HINT_CONVERSATION,
     /* A locale the caller believes likely, without more context. */
-    PL_HINT_LOCALE
+    PL_HINT_LOCALE,
+    /*
+     * Not a prior but a restriction: the languages the answer may be, as
+     * codes or locales separated by commas or spaces ("en,es,pt-BR"). Set
+     * by an operator who serves only these; with several such hints, any
+     * of their languages. A text in none of them gets "und". An unknown
+     * code is an error (PL_EINVAL).
+     */
+    PL_HINT_ONLY
 } pl_detect_hint_kind;
 
 typedef struct pl_detect_hint {
@@ -78,7 +86,9 @@ typedef struct pl_detect_result {
  * Identifies the language and variety of the UTF-8 `text`. `hints` (may be
  * NULL when `nhints` is 0) shift the prior; clear text still wins over them.
  * Returns 0 and fills `*out` (language "und" with confidence 0 when the
- * text has no letters), or PL_EUTF8 (offset in `err`), PL_ELIMIT, PL_EINVAL.
+ * text has no letters, or none of a PL_HINT_ONLY list's languages can be
+ * written in its script), or PL_EUTF8 (offset in `err`), PL_ELIMIT,
+ * PL_EINVAL (also for an unknown language in a PL_HINT_ONLY list).
  * Allocates nothing that the caller frees.
  */
 int pl_detect_text(const pl_detector *d, const char *text, size_t len,

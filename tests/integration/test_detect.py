@@ -59,6 +59,18 @@ class Detect(unittest.TestCase):
         region = json.loads(run("detect", "--json", "--region", "BR", "pedido").stdout)
         self.assertEqual((region["language"], region["variety"]), ("pt", "pt-BR"))
 
+    def test_only_restricts_the_answer(self):
+        plain = json.loads(run("detect", "--json", "ciao").stdout)
+        only = json.loads(run("detect", "--json", "--only", "es,pt", "ciao").stdout)
+        self.assertNotIn(plain["language"], ("es", "pt"))
+        self.assertIn(only["language"], ("es", "pt"))
+        r = run("detect", "--json", "--only", "es,pt", "สวัสดีครับ")
+        self.assertEqual(json.loads(r.stdout)["language"], "und")
+        r = run("detect", "--only", "en,xx", "hello")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('unknown language "xx"', r.stderr)
+        self.assertEqual(r.stdout, "")
+
     def test_plain_output(self):
         r = run("detect", "Wo ist meine Bestellung?")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -300,6 +300,36 @@ static void test_priors(void **state)
     assert_string_equal(r.language, a.language);
 }
 
+static void test_only_languages(void **state)
+{
+    const pl_detector *d = *state;
+    pl_error err;
+    pl_detect_result r;
+    /* An operator's list restricts the answer, whatever the text leans to. */
+    pl_detect_result free_ = detect(d, "ciao");
+    pl_detect_hint es_pt = {PL_HINT_ONLY, "es, pt"};
+    r = detect_h(d, "ciao", &es_pt, 1);
+    assert_true(strcmp(free_.language, "es") != 0 && strcmp(free_.language, "pt") != 0);
+    assert_true(strcmp(r.language, "es") == 0 || strcmp(r.language, "pt") == 0);
+    assert_true(r.nalt <= 1);
+    /* Locales and aliases name their language; several lists add up. */
+    pl_detect_hint two[] = {{PL_HINT_ONLY, "pt-BR"}, {PL_HINT_ONLY, "es-MX,yue"}};
+    r = detect_h(d, "obrigado", two, 2);
+    assert_string_equal(r.language, "pt");
+    r = detect_h(d, "唔該晒", two, 2);
+    assert_string_equal(r.language, "zh");
+    /* A script none of the languages is written in: und. */
+    r = detect_h(d, "สวัสดีครับ", two, 2);
+    assert_string_equal(r.language, "und");
+    assert_true(r.confidence == 0.0);
+    /* An unknown code or an empty list is the caller's mistake. */
+    pl_detect_hint bad = {PL_HINT_ONLY, "en,xx"};
+    assert_int_equal(pl_detect_text(d, "hello", 5, &bad, 1, &r, &err), PL_EINVAL);
+    assert_non_null(strstr(err.message, "\"xx\""));
+    pl_detect_hint empty = {PL_HINT_ONLY, " , "};
+    assert_int_equal(pl_detect_text(d, "hello", 5, &empty, 1, &r, &err), PL_EINVAL);
+}
+
 static void write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -417,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_normalization_needed),
         cmocka_unit_test(test_variety_rules),
         cmocka_unit_test(test_priors),
+        cmocka_unit_test(test_only_languages),
         cmocka_unit_test(test_corrupt_files),
         cmocka_unit_test(test_labelled_varieties),
     };
