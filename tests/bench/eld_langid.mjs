@@ -2,11 +2,13 @@
 // reads one message per line from FILE, prints ELD's language per line on
 // stdout ("und" when it gives none), timing and peak resident memory on
 // stderr in the same format as parley_langid.c.
-// usage: node eld_langid.mjs FILE   (with eld installed where Node finds it)
+// usage: node eld_langid.mjs FILE [LANGS]   (with eld installed where Node
+// finds it); LANGS ("en,es,...") sets ELD's language subset.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { eld } from 'eld/large';
 
+if (process.argv[3]) eld.setLanguageSubset(process.argv[3].split(','));
 const text = readFileSync(process.argv[2], 'utf8');
 const lines = text.split('\n');
 if (lines.length && lines[lines.length - 1] === '') lines.pop();

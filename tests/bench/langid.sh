@@ -1,6 +1,9 @@
 #!/bin/sh
 # Language-identification benchmark: Parley, CLD2 (best effort) and ELD
-# (large) side by side on lingua's test sets, one core each.
+# (large) side by side on lingua's test sets, one core each. Parley and ELD
+# also run restricted to the 22 languages of the goal ("parley22", "eld22":
+# Parley's PL_HINT_ONLY, ELD's language subset), the setting in which the
+# issue's ELD-L figures were measured.
 #
 #   tests/bench/langid.sh [BUILDDIR]        (default: build; run `make` first)
 #
@@ -24,7 +27,9 @@ bench=$root/tests/bench
 # npm itself and conflicts with Debian's npm package).
 command -v node >/dev/null && command -v npm >/dev/null ||
     "$root/tests/tools/apt-ensure" nodejs npm
-mkdir -p "$scratch" "$res/data" "$res/parley" "$res/cld2" "$res/eld"
+goal=en,es,pt,fr,de,it,nl,sv,pl,ru,uk,tr,ar,fa,ur,he,zh,ja,ko,th,vi,hi
+mkdir -p "$scratch" "$res/data" "$res/parley" "$res/cld2" "$res/eld" "$res/parley22" \
+    "$res/eld22"
 if [ ! -d "$scratch/node_modules/eld" ]; then
     npm install --prefix "$scratch" --no-save --silent eld@2
 fi
@@ -44,7 +49,11 @@ for b in sentences chat30 word-pairs single-words; do
         > "$res/cld2/$b.pred" 2> "$res/cld2/$b.time"
     taskset -c "$core" node "$scratch/eld_langid.mjs" "$in" \
         > "$res/eld/$b.pred" 2> "$res/eld/$b.time"
+    taskset -c "$core" "$scratch/parley_langid" "$in" "$root/locales" "$goal" \
+        > "$res/parley22/$b.pred" 2> "$res/parley22/$b.time"
+    taskset -c "$core" node "$scratch/eld_langid.mjs" "$in" "$goal" \
+        > "$res/eld22/$b.pred" 2> "$res/eld22/$b.time"
     cat "$res/parley/$b.time" "$res/cld2/$b.time" "$res/eld/$b.time" >&2
 done
 cd "$bench"
-python3 langid_report.py "$res" parley,cld2,eld | tee "$res/report.md"
+python3 langid_report.py "$res" parley,cld2,eld parley22,eld22 | tee "$res/report.md"

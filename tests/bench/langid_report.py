@@ -2,7 +2,10 @@
 """Turns the outputs of tests/bench/langid.sh into the Markdown tables of
 docs/benchmarks.md.
 
-    langid_report.py RESULTS_DIR parley,cld2,eld
+    langid_report.py RESULTS_DIR parley,cld2,eld [parley22,eld22]
+
+The optional second list names runs restricted to the 22 languages of the
+goal; they appear in the 22-language table only.
 
 RESULTS_DIR holds data/<bucket>.{txt,gold} and <detector>/<bucket>.{pred,time}.
 """
@@ -30,19 +33,24 @@ def timing(path):
 
 def main():
     res, names = sys.argv[1], sys.argv[2].split(",")
+    restricted = sys.argv[3].split(",") if len(sys.argv) > 3 else []
     gold = {b: read(os.path.join(res, "data", b + ".gold")) for b in BUCKETS}
-    pred = {(n, b): read(os.path.join(res, n, b + ".pred")) for n in names for b in BUCKETS}
+    pred = {(n, b): read(os.path.join(res, n, b + ".pred"))
+            for n in names + restricted for b in BUCKETS}
     all_langs = sorted(set(gold["sentences"]))
 
-    def table(title, langs):
+    def table(title, langs, rows=None):
         print(f"\n{title}\n")
         print("| detector | " + " | ".join(BUCKETS) + " |")
         print("| --- |" + " ---: |" * len(BUCKETS))
-        for n in names:
+        for n in rows or names:
             cells = [f"{accuracy(gold[b], pred[(n, b)], langs)[1]:.1f}" for b in BUCKETS]
             print(f"| {n} | " + " | ".join(cells) + " |")
 
     table("Macro-average accuracy (%), the 22 languages of the goal:", L22)
+    if restricted:
+        table("Macro-average accuracy (%), the 22 languages, each detector restricted to "
+              "those 22 (Parley's PL_HINT_ONLY, ELD's language subset):", L22, restricted)
     table(f"Macro-average accuracy (%), all {len(all_langs)} languages of the test data "
           "(a language a detector does not support counts as wrong):", all_langs)
     table("Indonesian / Malay (macro-average of id and ms):", ["id", "ms"])

@@ -3,7 +3,8 @@
  * FILE, prints the detected language per line on stdout, and on stderr the
  * time spent in pl_detect_text() (wall clock, and CPU time of the process,
  * which other programs on a shared core do not inflate), messages/s, MB/s
- * and peak resident memory.
+ * and peak resident memory. With ONLY ("en,es,..."), the answer is
+ * restricted to those languages (PL_HINT_ONLY), as ELD's language subset.
  * Built and run by tests/bench/langid.sh; not part of the test suite.
  */
 #define _GNU_SOURCE
@@ -24,8 +25,8 @@ static double now(clockid_t clock)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: parley_langid FILE [LOCALES_DIR]\n");
+    if (argc < 2 || argc > 4) {
+        fprintf(stderr, "usage: parley_langid FILE [LOCALES_DIR [ONLY]]\n");
         return 2;
     }
     FILE *f = fopen(argv[1], "r");
@@ -57,7 +58,9 @@ int main(int argc, char **argv)
 
     pl_detector *d;
     pl_error err;
-    if (pl_detect_open(argc == 3 ? argv[2] : NULL, &d, &err) < 0) {
+    pl_detect_hint only = {PL_HINT_ONLY, argc == 4 ? argv[3] : NULL};
+    size_t nhints = argc == 4 ? 1 : 0;
+    if (pl_detect_open(argc >= 3 ? argv[2] : NULL, &d, &err) < 0) {
         fprintf(stderr, "%s\n", err.message);
         return 1;
     }
@@ -65,7 +68,7 @@ int main(int argc, char **argv)
     double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
     for (size_t i = 0; i < n; i++) {
         pl_detect_result r;
-        if (pl_detect_text(d, lines[i], lens[i], NULL, 0, &r, NULL) < 0)
+        if (pl_detect_text(d, lines[i], lens[i], &only, nhints, &r, NULL) < 0)
             strcpy(r.language, "und");
         memcpy(out[i], r.language, sizeof out[i]);
     }
