@@ -83,11 +83,9 @@ void pl_detect_close(pl_detector *d)
     free(d->chdata);
     free(d->uni_idx);
     free(d->uni);
-    free(d->bi_key);
-    free(d->bi_idx);
+    free(d->bi_table);
     free(d->bi);
-    free(d->tri_key);
-    free(d->tri_idx);
+    free(d->tri_table);
     free(d->tri);
     free(d->uni_max);
     free(d->bi_max);

@@ -188,6 +188,14 @@ int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t n
  * vectors. */
 typedef int32_t pl__v4i __attribute__((vector_size(16)));
 
+/* A slot of the hash tables of ready vectors (score.c): the n-gram hash and
+ * 1 + the vector's index (0 for a free slot), side by side so that a probe
+ * reads one cache line. */
+typedef struct pl__vec_slot {
+    uint64_t key;
+    uint32_t idx;
+} pl__vec_slot;
+
 /* A value per language, readable one by one or four at a time. */
 typedef union pl__langvec {
     pl__v4i v[PL__LANG_PAD / 4];
@@ -232,18 +240,16 @@ struct pl_detector {
     uint16_t *uni_idx;
     pl__langvec *uni;
     /* Order-2 values of common 2-grams (score.c): a hash table from the
-     * n-gram hash (bi_key) to 1 + the vector (bi_idx, 0 for a free slot). */
-    uint64_t *bi_key;
-    uint16_t *bi_idx;
+     * n-gram hash to the vector. */
+    pl__vec_slot *bi_table;
     pl__langvec *bi;
     /* The best value in each ready vector, for watching (score.c). */
     int32_t *uni_max, *bi_max, *tri_max;
     /* Order-3 values of common 3-grams whose last two letters are a common
      * 2-gram (score.c), the same way; each vector holds nblocks blocks. */
-    uint64_t *tri_key;
-    uint32_t *tri_idx;
+    pl__vec_slot *tri_table;
     pl__v4i *tri;
-    size_t tri_slots; /* a power of two */
+    size_t tri_size; /* a power of two */
     pl__varieties *varieties;
     pl__varieties *words;
 };

@@ -227,9 +227,8 @@ static int build_bigrams(pl_detector *d, pl_error *err)
     const pl__model *m = &d->model;
     size_t nl = 0, n = 0, cap = 0;
     UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
-    d->bi_key = calloc(BI_SLOTS, sizeof *d->bi_key);
-    d->bi_idx = calloc(BI_SLOTS, sizeof *d->bi_idx);
-    if (letters == NULL || d->bi_key == NULL || d->bi_idx == NULL) {
+    d->bi_table = calloc(BI_SLOTS, sizeof *d->bi_table);
+    if (letters == NULL || d->bi_table == NULL) {
         free(letters);
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     }
@@ -260,10 +259,10 @@ static int build_bigrams(pl_detector *d, pl_error *err)
             for (size_t k = 0; k < cnt; k++)
                 d->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
             size_t slot = (size_t)h & (BI_SLOTS - 1);
-            while (d->bi_idx[slot])
+            while (d->bi_table[slot].idx)
                 slot = (slot + 1) & (BI_SLOTS - 1);
-            d->bi_key[slot] = h;
-            d->bi_idx[slot] = (uint16_t)++n;
+            d->bi_table[slot].key = h;
+            d->bi_table[slot].idx = (uint32_t)++n;
         }
     }
     free(letters);
@@ -276,20 +275,20 @@ static int build_bigrams(pl_detector *d, pl_error *err)
 /* The order-2 vector of the 2-gram of hash h, or NULL. */
 static inline const pl__langvec *find_bigram(const pl_detector *d, uint64_t h)
 {
-    for (size_t slot = (size_t)h & (BI_SLOTS - 1); d->bi_idx[slot];
+    for (size_t slot = (size_t)h & (BI_SLOTS - 1); d->bi_table[slot].idx;
          slot = (slot + 1) & (BI_SLOTS - 1))
-        if (d->bi_key[slot] == h)
-            return &d->bi[d->bi_idx[slot] - 1];
+        if (d->bi_table[slot].key == h)
+            return &d->bi[d->bi_table[slot].idx - 1];
     return NULL;
 }
 
 static inline const pl__v4i *find_trigram(const pl_detector *d, uint64_t h)
 {
-    size_t mask = d->tri_slots - 1;
-    for (size_t slot = (size_t)h & mask; d->tri_idx[slot];
+    size_t mask = d->tri_size - 1;
+    for (size_t slot = (size_t)h & mask; d->tri_table[slot].idx;
          slot = (slot + 1) & mask)
-        if (d->tri_key[slot] == h)
-            return &d->tri[(size_t)(d->tri_idx[slot] - 1) * d->nblocks];
+        if (d->tri_table[slot].key == h)
+            return &d->tri[(size_t)(d->tri_table[slot].idx - 1) * d->nblocks];
     return NULL;
 }
 
@@ -345,21 +344,20 @@ static int build_trigrams(pl_detector *d, pl_error *err)
         }
     }
     free(letters);
-    d->tri_slots = 1024;
-    while (d->tri_slots < 2 * n)
-        d->tri_slots *= 2;
-    d->tri_key = calloc(d->tri_slots, sizeof *d->tri_key);
-    d->tri_idx = calloc(d->tri_slots, sizeof *d->tri_idx);
-    if (d->tri_key == NULL || d->tri_idx == NULL) {
+    d->tri_size = 1024;
+    while (d->tri_size < 2 * n)
+        d->tri_size *= 2;
+    d->tri_table = calloc(d->tri_size, sizeof *d->tri_table);
+    if (d->tri_table == NULL) {
         free(keys);
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     }
     for (size_t t = 0; t < n; t++) {
-        size_t slot = (size_t)keys[t] & (d->tri_slots - 1);
-        while (d->tri_idx[slot])
-            slot = (slot + 1) & (d->tri_slots - 1);
-        d->tri_key[slot] = keys[t];
-        d->tri_idx[slot] = (uint32_t)t + 1;
+        size_t slot = (size_t)keys[t] & (d->tri_size - 1);
+        while (d->tri_table[slot].idx)
+            slot = (slot + 1) & (d->tri_size - 1);
+        d->tri_table[slot].key = keys[t];
+        d->tri_table[slot].idx = (uint32_t)t + 1;
     }
     free(keys);
     d->tri_max = vector_maxima(d, (const int32_t *)d->tri, n, d->nblocks * 4);
