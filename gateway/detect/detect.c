@@ -224,6 +224,8 @@ static void index_scripts(pl_detector *d)
                 d->scripts[j].cand[l] = true;
                 d->scripts[j].list[d->scripts[j].n++] = (uint8_t)l;
                 d->scripts[j].alive.i[l] = -1;
+                /* Whole groups of four blocks up to this language's lane. */
+                d->scripts[j].nblocks = (l + 16) / 16 * 4;
             }
         }
     }

@@ -209,6 +209,10 @@ typedef struct pl__script_cands {
     bool cand[PL__LANG_MAX];
     uint8_t list[PL__LANG_MAX]; /* in model order */
     pl__langvec alive;          /* all ones for a candidate */
+    /* Blocks of four lanes that cover the candidates (a multiple of 4): the
+     * model keeps the languages of a script together, so vector work over
+     * many candidates covers only these (score.c). */
+    size_t nblocks;
 } pl__script_cands;
 
 struct pl_detector {

@@ -477,7 +477,7 @@ static void queue_position(scorer *sc)
     }
     /* The ready vector is read when the batch is scored: fetch it now. */
     const char *bv = (const char *)bp->base;
-    for (size_t off = 0; off < d->nblocks * sizeof(pl__v4i); off += 64)
+    for (size_t off = 0; off < sc->set->nblocks * sizeof(pl__v4i); off += 64)
         __builtin_prefetch(bv + off);
 }
 
@@ -565,7 +565,7 @@ static void score_position(scorer *sc, const batch_pos *bp)
         return;
     }
     if (sc->dense) {
-        for (size_t b = 0; b < d->nblocks; b += 4) {
+        for (size_t b = 0; b < sc->set->nblocks; b += 4) {
             sc->val.v[b] = basev[b];
             sc->val.v[b + 1] = basev[b + 1];
             sc->val.v[b + 2] = basev[b + 2];
@@ -591,7 +591,7 @@ static void score_position(scorer *sc, const batch_pos *bp)
     }
     if (sc->dense) {
         /* The others' sums are meaningless; they are cleared at pruning. */
-        for (size_t b = 0; b < d->nblocks; b += 4) {
+        for (size_t b = 0; b < sc->set->nblocks; b += 4) {
             sc->score.v[b] += sc->val.v[b] + adj->v[b];
             sc->score.v[b + 1] += sc->val.v[b + 1] + adj->v[b + 1];
             sc->score.v[b + 2] += sc->val.v[b + 2] + adj->v[b + 2];
@@ -633,7 +633,7 @@ static int32_t dense_best(const scorer *sc)
 {
     const pl__v4i lo = {INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN};
     pl__v4i mx = lo;
-    for (size_t b = 0; b < sc->d->nblocks; b++) {
+    for (size_t b = 0; b < sc->set->nblocks; b++) {
         pl__v4i a = sc->alive.v[b];
         pl__v4i x = (sc->score.v[b] & a) | (lo & ~a);
         pl__v4i gt = x > mx;
@@ -690,7 +690,7 @@ static void prune_dense(scorer *sc)
     int32_t best = dense_best(sc), thr = best - sc->d->prune_margin;
     const pl__v4i thrv = {thr, thr, thr, thr};
     pl__v4i count = {0, 0, 0, 0};
-    for (size_t b = 0; b < sc->d->nblocks; b++) {
+    for (size_t b = 0; b < sc->set->nblocks; b++) {
         pl__v4i a = sc->alive.v[b] & (sc->score.v[b] >= thrv);
         sc->alive.v[b] = a;
         count -= a;
@@ -701,7 +701,7 @@ static void prune_dense(scorer *sc)
          * back near zero, the dropped ones to zero, before any could
          * overflow. */
         pl__v4i bv = {best, best, best, best};
-        for (size_t b = 0; b < sc->d->nblocks; b++)
+        for (size_t b = 0; b < sc->set->nblocks; b++)
             sc->score.v[b] = (sc->score.v[b] - bv) & sc->alive.v[b];
         sc->rebased = sc->letters;
     }
