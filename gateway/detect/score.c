@@ -613,7 +613,10 @@ static void flush_batch(scorer *sc)
         batch_pos *bp = &sc->batch[j];
         for (int n = bp->lo; n <= bp->nmax; n++) {
             bp->rec[n] = pl__model_bucket(m, bp->hash[n], &bp->end[n]);
-            __builtin_prefetch(bp->rec[n]);
+            /* A bucket of long records spans lines: fetch up to three. */
+            size_t span = (size_t)(bp->end[n] - bp->rec[n]);
+            for (size_t off = 0; off < span && off < 192; off += 64)
+                __builtin_prefetch(bp->rec[n] + off);
         }
     }
     for (size_t j = 0; j < sc->nbatch; j++)
