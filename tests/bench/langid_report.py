@@ -44,7 +44,7 @@ def main():
         print("| detector | " + " | ".join(BUCKETS) + " |")
         print("| --- |" + " ---: |" * len(BUCKETS))
         for n in rows or names:
-            cells = [f"{accuracy(gold[b], pred[(n, b)], langs)[1]:.1f}" for b in BUCKETS]
+            cells = [f"{accuracy(gold[b], pred[(n, b)], langs)[1]:.2f}" for b in BUCKETS]
             print(f"| {n} | " + " | ".join(cells) + " |")
 
     table("Macro-average accuracy (%), the 22 languages of the goal:", L22)
