@@ -109,6 +109,10 @@ static void test_short_messages(void **state)
     expect_lang(d, "माझे पार्सल अजून आले नाही, कृपया लवकर पाठवा", "mr");
     expect_lang(d, "Bila pesanan saya akan dihantar? Saya sudah bayar kerana perlu sahaja", "ms");
     expect_lang(d, "Kapan pesanan saya dikirim? Saya sudah bayar karena butuh banget", "id");
+    /* Russian/Ukrainian function words (locales/words/ru-uk.txt). */
+    expect_lang(d, "буде завтра", "uk");
+    expect_lang(d, "ви де", "uk");
+    expect_lang(d, "где он", "ru");
     /* Turkish saved in Windows-1254 and read as Windows-1252 (ı ş ğ shown
      * as ý þ ð) is still Turkish; Icelandic and Czech, which use those
      * letters, stay themselves. */
