@@ -188,7 +188,7 @@ int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t n
  * vectors. */
 typedef int32_t pl__v4i __attribute__((vector_size(16)));
 
-/* A slot of the hash tables of ready vectors (score.c): the n-gram hash and
+/* A slot of the hash tables of ready vectors (tables.c): the n-gram hash and
  * 1 + the vector's index (0 for a free slot), side by side so that a probe
  * reads one cache line. */
 typedef struct pl__vec_slot {
@@ -239,18 +239,18 @@ struct pl_detector {
      * distinct pages of 256 entries. */
     uint16_t chpage[256];
     uint32_t *chdata;
-    /* Order-1 values of common letters as whole vectors (see score.c):
+    /* Order-1 values of common letters as whole vectors (tables.c):
      * uni_idx[c] is 1 + the vector of letter c, or 0. */
     uint16_t *uni_idx;
     pl__langvec *uni;
-    /* Order-2 values of common 2-grams (score.c): a hash table from the
+    /* Order-2 values of common 2-grams (tables.c): a hash table from the
      * n-gram hash to the vector. */
     pl__vec_slot *bi_table;
     pl__langvec *bi;
     /* The best value in each ready vector, for watching (score.c). */
     int32_t *uni_max, *bi_max, *tri_max;
     /* Order-3 values of common 3-grams whose last two letters are a common
-     * 2-gram (score.c), the same way; each vector holds nblocks blocks. */
+     * 2-gram (tables.c), the same way; each vector holds nblocks blocks. */
     pl__vec_slot *tri_table;
     pl__v4i *tri;
     size_t tri_size; /* a power of two */
@@ -327,6 +327,35 @@ static inline UChar32 pl__char_lower(UChar32 c, uint32_t info)
 
 /* Fills the detector's scoring and character tables; once, at open. */
 int pl__score_init(pl_detector *d, pl_error *err);
+
+/* The character table and the ready vectors (tables.c); called by
+ * pl__score_init once the scoring parameters are set. */
+int pl__tables_build(pl_detector *d, pl_error *err);
+
+/* Slots of the hash table of ready 2-gram vectors: a power of two, at least
+ * twice the 2-grams kept. */
+#define PL__BI_SLOTS 4096
+
+/* The order-2 vector of the 2-gram of hash h, or NULL. */
+static inline const pl__langvec *find_bigram(const pl_detector *d, uint64_t h)
+{
+    for (size_t slot = (size_t)h & (PL__BI_SLOTS - 1); d->bi_table[slot].idx;
+         slot = (slot + 1) & (PL__BI_SLOTS - 1))
+        if (d->bi_table[slot].key == h)
+            return &d->bi[d->bi_table[slot].idx - 1];
+    return NULL;
+}
+
+static inline const pl__v4i *find_trigram(const pl_detector *d, uint64_t h)
+{
+    size_t mask = d->tri_size - 1;
+    for (size_t slot = (size_t)h & mask; d->tri_table[slot].idx;
+         slot = (slot + 1) & mask)
+        if (d->tri_table[slot].key == h)
+            return &d->tri[(size_t)(d->tri_table[slot].idx - 1) * d->nblocks];
+    return NULL;
+}
+
 
 /*
  * Adds to `score` (one double per language of the model) the n-gram

@@ -1,15 +1,14 @@
 /*
  * n-gram scoring of one message: every letter of the main script is scored
  * by each candidate language with a backoff character model of order up to
- * 5, candidates that fall far behind are dropped, and scoring stops once
- * the answer can no longer change.
+ * 5, candidates that fall far behind are dropped (and come back when the
+ * text changes language), and scoring stops once the answer can no longer
+ * change. The tables it reads are built in tables.c.
  */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <unicode/unorm2.h>
 
 #include "detect_internal.h"
 
@@ -36,34 +35,11 @@
 #define TOPDOWN_MAX 8
 
 /*
- * A letter whose order-1 record lists at least this many languages gets its
- * order-1 values as a ready vector: copying it is cheaper than scattering
- * the postings, and nearly every position needs them.
- */
-#define UNI_MIN_POSTINGS 8
-
-/*
- * Likewise a 2-gram of two such letters whose record lists at least this
- * many languages (about 1,100 of them, nearly all Latin-script), found
- * through a small hash table keyed by the n-gram hash.
- */
-#define BI_MIN_POSTINGS 24
-#define BI_SLOTS 4096 /* a power of two, at least twice the 2-grams kept */
-
-/*
- * Likewise a 3-gram whose last two letters have a ready vector and whose
- * record lists at least this many languages: while many languages are
- * candidates (short messages), copying its vector replaces scattering
- * dozens of postings.
- */
-#define TRI_MIN_POSTINGS 24
-
-/*
  * Once candidates have been dropped, the rest of the text is still watched
  * for a change of language (an English error message or header pasted
  * before the customer's own words, which used to get the whole message
  * dropped as English): at the end of each word, the ready vector of its
- * last letter (above: the order-1 to order-3 values of every language, no
+ * last letter (tables.c: the order-1 to order-3 values of every language, no
  * lookup needed) says how much worse the leader explains that letter than
  * the best language does. Those shortfalls, less WATCH_ALLOWANCE each, are
  * summed in a CUSUM floored at 0; when it exceeds WATCH_LIMIT nats, the
@@ -86,285 +62,6 @@
  * waiting for each in turn.
  */
 #define BATCH 16
-
-uint32_t pl__char_compute(UChar32 c)
-{
-    uint32_t info;
-    UChar32 lc = c;
-    UScriptCode sc = USCRIPT_COMMON;
-    if (c < 0x80) {
-        /* ASCII as the detector always read it: letters are Latin, the rest
-         * Common. */
-        bool letter = (uint32_t)((c | 0x20) - 'a') < 26;
-        if (letter) {
-            sc = USCRIPT_LATIN;
-            lc = c | 0x20;
-        }
-        info = (uint32_t)sc | (letter ? PL__CH_LETTER : 0);
-    } else {
-        UErrorCode st = U_ZERO_ERROR;
-        sc = uscript_getScript(c, &st);
-        if (U_FAILURE(st) || sc < 0 || sc > (UScriptCode)PL__CH_SCRIPT)
-            sc = USCRIPT_UNKNOWN;
-        info = (uint32_t)sc;
-        if (u_isalpha(c))
-            info |= PL__CH_LETTER;
-        int8_t t = u_charType(c);
-        if (c >= 0x300 &&
-            (t == U_NON_SPACING_MARK || t == U_COMBINING_SPACING_MARK ||
-             t == U_ENCLOSING_MARK))
-            info |= PL__CH_MARK;
-        if (u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) != UNORM_YES)
-            info |= PL__CH_NOT_NFC;
-        lc = u_tolower(c);
-    }
-    /* The lower case as an offset modulo 2^16 (both are in the BMP), so
-     * that blocks without case (CJK, Hangul) have identical pages. */
-    if (c < 0x10000 && lc < 0x10000)
-        info |= (uint32_t)(uint16_t)(lc - c) << 16;
-    return info;
-}
-
-/*
- * The BMP in pages of 256 code points; pages that are alike (all of a CJK
- * block, unassigned ranges) are stored once, so the table stays small and
- * the pages in use stay in cache.
- */
-static int build_chars(pl_detector *d, pl_error *err)
-{
-    uint32_t page[256];
-    size_t npages = 0, cap = 64;
-    uint32_t *data = malloc(cap * sizeof page);
-    if (data == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    for (UChar32 hi = 0; hi < 256; hi++) {
-        for (UChar32 lo = 0; lo < 256; lo++)
-            page[lo] = pl__char_compute((hi << 8) | lo);
-        size_t k;
-        for (k = 0;
-             k < npages && memcmp(data + k * 256, page, sizeof page) != 0; k++)
-            ;
-        if (k == npages) {
-            if (npages == cap) {
-                uint32_t *nd = realloc(data, 2 * cap * sizeof page);
-                if (nd == NULL) {
-                    free(data);
-                    return pl_error_set(err, PL_ENOMEM, "out of memory");
-                }
-                data = nd;
-                cap *= 2;
-            }
-            memcpy(data + npages * 256, page, sizeof page);
-            npages++;
-        }
-        d->chpage[hi] = (uint16_t)k;
-    }
-    d->chdata = data;
-    return 0;
-}
-
-/* The best value any language has in each of n ready vectors of `stride`
- * values (for watching, see WATCH_LIMIT). */
-static int32_t *vector_maxima(const pl_detector *d, const int32_t *vecs, size_t n,
-                              size_t stride)
-{
-    int32_t *mx = malloc((n ? n : 1) * sizeof *mx);
-    if (mx == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const int32_t *v = vecs + i * stride;
-        int32_t best = v[0];
-        for (uint32_t l = 1; l < d->model.nlangs; l++)
-            best = v[l] > best ? v[l] : best;
-        mx[i] = best;
-    }
-    return mx;
-}
-
-/* The order-1 vectors of the common letters; once, at open. */
-static int build_unigrams(pl_detector *d, pl_error *err)
-{
-    const pl__model *m = &d->model;
-    size_t n = 0, cap = 0;
-    d->uni_idx = calloc(PL__UNI_LIMIT, sizeof *d->uni_idx);
-    if (d->uni_idx == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++) {
-        uint32_t info = pl__char(d, c);
-        if (!(info & PL__CH_LETTER) || pl__char_lower(c, info) != c)
-            continue; /* only lower-case letters are looked up */
-        uint64_t h = pl__ngram_mix(pl__ngram_step(PL__NGRAM_SEED, (uint32_t)c));
-        const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
-        const pl__posting *p;
-        size_t cnt = pl__model_find(rec, end, h, &p);
-        if (cnt < UNI_MIN_POSTINGS)
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 256;
-            pl__langvec *nu = realloc(d->uni, ncap * sizeof *nu);
-            if (nu == NULL)
-                return pl_error_set(err, PL_ENOMEM, "out of memory");
-            d->uni = nu;
-            cap = ncap;
-        }
-        d->uni[n] = d->unseen;
-        for (size_t i = 0; i < cnt; i++)
-            d->uni[n].i[p[i].lang] = d->qv[1][p[i].q];
-        d->uni_idx[c] = (uint16_t)++n;
-        if (n == UINT16_MAX)
-            break;
-    }
-    d->uni_max = vector_maxima(d, d->uni ? d->uni->i : NULL, n, PL__LANG_PAD);
-    if (d->uni_max == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    return 0;
-}
-
-/* The order-2 vectors of the common 2-grams; once, at open, after the
- * order-1 vectors, which they start from. */
-static int build_bigrams(pl_detector *d, pl_error *err)
-{
-    const pl__model *m = &d->model;
-    size_t nl = 0, n = 0, cap = 0;
-    UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
-    d->bi_table = calloc(BI_SLOTS, sizeof *d->bi_table);
-    if (letters == NULL || d->bi_table == NULL) {
-        free(letters);
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    }
-    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++)
-        if (d->uni_idx[c])
-            letters[nl++] = c;
-    for (size_t i = 0; i < nl; i++) {
-        for (size_t j = 0; j < nl; j++) {
-            /* letters[i] then letters[j]: hashed from the last back. */
-            uint64_t h = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
-            h = pl__ngram_mix(pl__ngram_step(h, (uint32_t)letters[i]));
-            const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
-            const pl__posting *p;
-            size_t cnt = pl__model_find(rec, end, h, &p);
-            if (cnt < BI_MIN_POSTINGS || 2 * (n + 1) > BI_SLOTS)
-                continue;
-            if (n == cap) {
-                size_t ncap = cap ? 2 * cap : 256;
-                pl__langvec *nb = realloc(d->bi, ncap * sizeof *nb);
-                if (nb == NULL) {
-                    free(letters);
-                    return pl_error_set(err, PL_ENOMEM, "out of memory");
-                }
-                d->bi = nb;
-                cap = ncap;
-            }
-            d->bi[n] = d->uni[d->uni_idx[letters[j]] - 1];
-            for (size_t k = 0; k < cnt; k++)
-                d->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
-            size_t slot = (size_t)h & (BI_SLOTS - 1);
-            while (d->bi_table[slot].idx)
-                slot = (slot + 1) & (BI_SLOTS - 1);
-            d->bi_table[slot].key = h;
-            d->bi_table[slot].idx = (uint32_t)++n;
-        }
-    }
-    free(letters);
-    d->bi_max = vector_maxima(d, d->bi ? d->bi->i : NULL, n, PL__LANG_PAD);
-    if (d->bi_max == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    return 0;
-}
-
-/* The order-2 vector of the 2-gram of hash h, or NULL. */
-static inline const pl__langvec *find_bigram(const pl_detector *d, uint64_t h)
-{
-    for (size_t slot = (size_t)h & (BI_SLOTS - 1); d->bi_table[slot].idx;
-         slot = (slot + 1) & (BI_SLOTS - 1))
-        if (d->bi_table[slot].key == h)
-            return &d->bi[d->bi_table[slot].idx - 1];
-    return NULL;
-}
-
-static inline const pl__v4i *find_trigram(const pl_detector *d, uint64_t h)
-{
-    size_t mask = d->tri_size - 1;
-    for (size_t slot = (size_t)h & mask; d->tri_table[slot].idx;
-         slot = (slot + 1) & mask)
-        if (d->tri_table[slot].key == h)
-            return &d->tri[(size_t)(d->tri_table[slot].idx - 1) * d->nblocks];
-    return NULL;
-}
-
-/* The order-3 vectors; once, at open, after the order-2 vectors. */
-static int build_trigrams(pl_detector *d, pl_error *err)
-{
-    const pl__model *m = &d->model;
-    size_t nl = 0, n = 0, cap = 0;
-    UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
-    uint64_t *keys = NULL;
-    if (letters == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++)
-        if (d->uni_idx[c])
-            letters[nl++] = c;
-    for (size_t i = 0; i < nl; i++) {
-        for (size_t j = 0; j < nl; j++) {
-            uint64_t h2 = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
-            h2 = pl__ngram_step(h2, (uint32_t)letters[i]);
-            const pl__langvec *bi = find_bigram(d, pl__ngram_mix(h2));
-            if (bi == NULL)
-                continue;
-            for (size_t k = 0; k < nl; k++) {
-                /* letters[k], letters[i], letters[j]. */
-                uint64_t h = pl__ngram_mix(pl__ngram_step(h2, (uint32_t)letters[k]));
-                const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
-                const pl__posting *p;
-                size_t cnt = pl__model_find(rec, end, h, &p);
-                if (cnt < TRI_MIN_POSTINGS)
-                    continue;
-                if (n == cap) {
-                    size_t ncap = cap ? 2 * cap : 1024;
-                    pl__v4i *nt = realloc(d->tri, ncap * d->nblocks * sizeof *nt);
-                    uint64_t *nk = realloc(keys, ncap * sizeof *nk);
-                    if (nt != NULL)
-                        d->tri = nt;
-                    if (nk != NULL)
-                        keys = nk;
-                    if (nt == NULL || nk == NULL) {
-                        free(letters);
-                        free(keys);
-                        return pl_error_set(err, PL_ENOMEM, "out of memory");
-                    }
-                    cap = ncap;
-                }
-                pl__v4i *v = &d->tri[n * d->nblocks];
-                memcpy(v, bi->v, d->nblocks * sizeof *v);
-                int32_t *vi = (int32_t *)v;
-                for (size_t x = 0; x < cnt; x++)
-                    vi[p[x].lang] = d->qv[3][p[x].q];
-                keys[n++] = h;
-            }
-        }
-    }
-    free(letters);
-    d->tri_size = 1024;
-    while (d->tri_size < 2 * n)
-        d->tri_size *= 2;
-    d->tri_table = calloc(d->tri_size, sizeof *d->tri_table);
-    if (d->tri_table == NULL) {
-        free(keys);
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    }
-    for (size_t t = 0; t < n; t++) {
-        size_t slot = (size_t)keys[t] & (d->tri_size - 1);
-        while (d->tri_table[slot].idx)
-            slot = (slot + 1) & (d->tri_size - 1);
-        d->tri_table[slot].key = keys[t];
-        d->tri_table[slot].idx = (uint32_t)t + 1;
-    }
-    free(keys);
-    d->tri_max = vector_maxima(d, (const int32_t *)d->tri, n, d->nblocks * 4);
-    if (d->tri_max == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    return 0;
-}
 
 int pl__score_init(pl_detector *d, pl_error *err)
 {
@@ -390,12 +87,7 @@ int pl__score_init(pl_detector *d, pl_error *err)
     }
     /* Whole groups of four vectors, so the vector loops run four at a time. */
     d->nblocks = (m->nlangs + 15) / 16 * 4;
-    int rc = build_chars(d, err);
-    if (rc == 0)
-        rc = build_unigrams(d, err);
-    if (rc == 0)
-        rc = build_bigrams(d, err);
-    return rc < 0 ? rc : build_trigrams(d, err);
+    return pl__tables_build(d, err);
 }
 
 typedef struct batch_pos {
