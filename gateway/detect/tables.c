@@ -128,6 +128,31 @@ static int32_t *vector_maxima(const pl_detector *d, const int32_t *vecs, size_t 
     return mx;
 }
 
+/* The letters that have an order-1 vector, in code point order (malloc'd;
+ * NULL without memory). */
+static UChar32 *common_letters(const pl_detector *d, size_t *n)
+{
+    UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
+    *n = 0;
+    if (letters == NULL)
+        return NULL;
+    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++)
+        if (d->uni_idx[c])
+            letters[(*n)++] = c;
+    return letters;
+}
+
+/* Puts (key, idx) in an open-addressing table of `size` slots (a power of
+ * two, never full). */
+static void slot_insert(pl__vec_slot *table, size_t size, uint64_t key, uint32_t idx)
+{
+    size_t slot = (size_t)key & (size - 1);
+    while (table[slot].idx)
+        slot = (slot + 1) & (size - 1);
+    table[slot].key = key;
+    table[slot].idx = idx;
+}
+
 /* The order-1 vectors of the common letters; once, at open. */
 static int build_unigrams(pl_detector *d, pl_error *err)
 {
@@ -172,16 +197,13 @@ static int build_unigrams(pl_detector *d, pl_error *err)
 static int build_bigrams(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
-    size_t nl = 0, n = 0, cap = 0;
-    UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
+    size_t nl, n = 0, cap = 0;
+    UChar32 *letters = common_letters(d, &nl);
     d->bi_table = calloc(PL__BI_SLOTS, sizeof *d->bi_table);
     if (letters == NULL || d->bi_table == NULL) {
         free(letters);
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     }
-    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++)
-        if (d->uni_idx[c])
-            letters[nl++] = c;
     for (size_t i = 0; i < nl; i++) {
         for (size_t j = 0; j < nl; j++) {
             /* letters[i] then letters[j]: hashed from the last back. */
@@ -205,11 +227,7 @@ static int build_bigrams(pl_detector *d, pl_error *err)
             d->bi[n] = d->uni[d->uni_idx[letters[j]] - 1];
             for (size_t k = 0; k < cnt; k++)
                 d->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
-            size_t slot = (size_t)h & (PL__BI_SLOTS - 1);
-            while (d->bi_table[slot].idx)
-                slot = (slot + 1) & (PL__BI_SLOTS - 1);
-            d->bi_table[slot].key = h;
-            d->bi_table[slot].idx = (uint32_t)++n;
+            slot_insert(d->bi_table, PL__BI_SLOTS, h, (uint32_t)++n);
         }
     }
     free(letters);
@@ -223,14 +241,11 @@ static int build_bigrams(pl_detector *d, pl_error *err)
 static int build_trigrams(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
-    size_t nl = 0, n = 0, cap = 0;
-    UChar32 *letters = malloc(PL__UNI_LIMIT * sizeof *letters);
+    size_t nl, n = 0, cap = 0;
+    UChar32 *letters = common_letters(d, &nl);
     uint64_t *keys = NULL;
     if (letters == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
-    for (UChar32 c = 0; c < PL__UNI_LIMIT; c++)
-        if (d->uni_idx[c])
-            letters[nl++] = c;
     for (size_t i = 0; i < nl; i++) {
         for (size_t j = 0; j < nl; j++) {
             uint64_t h2 = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
@@ -279,13 +294,8 @@ static int build_trigrams(pl_detector *d, pl_error *err)
         free(keys);
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     }
-    for (size_t t = 0; t < n; t++) {
-        size_t slot = (size_t)keys[t] & (d->tri_size - 1);
-        while (d->tri_table[slot].idx)
-            slot = (slot + 1) & (d->tri_size - 1);
-        d->tri_table[slot].key = keys[t];
-        d->tri_table[slot].idx = (uint32_t)t + 1;
-    }
+    for (size_t t = 0; t < n; t++)
+        slot_insert(d->tri_table, d->tri_size, keys[t], (uint32_t)t + 1);
     free(keys);
     d->tri_max = vector_maxima(d, (const int32_t *)d->tri, n, d->nblocks * 4);
     if (d->tri_max == NULL)
