@@ -140,6 +140,7 @@ typedef struct pl__marktext {
     const char *text;
     size_t len;
     bool ready;
+    bool pairs_ready;
     size_t n;
     uint64_t pairs[64]; /* byte pairs present, hashed */
     uint64_t sig;       /* the same folded into 64 bits */

@@ -27,6 +27,8 @@
 
 #define MAX_VARIETIES 8
 #define LINE_MAX_LEN 1024
+/* Markers per file: matching keeps one bit per marker on the stack. */
+#define MAX_MARKERS 4096
 
 typedef struct marker {
     int variety;
@@ -54,6 +56,15 @@ typedef struct vfile {
     char_set sets[MAX_VARIETIES];
     int nsets;
     int model_lang[MAX_VARIETIES]; /* words files: model index of each name, or -1 */
+    /* Markers that are one whole word, found through a hash table of
+     * word_size slots (word_slot: 1 + marker index, 0 when free); the other
+     * markers (phrases, prefixes, suffixes, substrings) are listed in
+     * `others` and tested one by one. */
+    uint32_t *word_hash;
+    uint32_t *word_slot;
+    size_t word_size;
+    uint32_t *others;
+    size_t nothers;
 } vfile;
 
 struct pl__varieties {
@@ -214,8 +225,104 @@ static void marktext_ready(pl__marktext *mt)
     if (mt->ready)
         return;
     mt->n = normalize_words(mt->text, mt->len, mt->norm, sizeof mt->norm);
-    mt->sig = pair_set_build(mt->pairs, mt->norm, mt->n);
+    mt->pairs_ready = false;
     mt->ready = true;
+}
+
+/* The byte-pair set, built only when a marker other than a word is tested. */
+static void marktext_pairs(pl__marktext *mt)
+{
+    if (mt->pairs_ready)
+        return;
+    mt->sig = pair_set_build(mt->pairs, mt->norm, mt->n);
+    mt->pairs_ready = true;
+}
+
+static uint32_t word_hash(const char *w, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
+}
+
+/* A needle " word " with no space inside: a whole-word marker. */
+static bool is_word_needle(const char *needle, size_t *wlen)
+{
+    size_t n = strlen(needle);
+    if (n < 3 || needle[0] != ' ' || needle[n - 1] != ' ' ||
+        memchr(needle + 1, ' ', n - 2) != NULL)
+        return false;
+    *wlen = n - 2;
+    return true;
+}
+
+/* Builds the word table and the list of other markers; once, after load. */
+static int index_markers(vfile *f, pl_error *err)
+{
+    size_t nwords = 0, wlen;
+    for (size_t i = 0; i < f->nmarkers; i++)
+        nwords += is_word_needle(f->markers[i].needle, &wlen);
+    f->word_size = 16;
+    while (f->word_size < 2 * nwords)
+        f->word_size *= 2;
+    f->word_hash = calloc(f->word_size, sizeof *f->word_hash);
+    f->word_slot = calloc(f->word_size, sizeof *f->word_slot);
+    f->others = malloc((f->nmarkers - nwords + 1) * sizeof *f->others);
+    if (f->word_hash == NULL || f->word_slot == NULL || f->others == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < f->nmarkers; i++) {
+        if (!is_word_needle(f->markers[i].needle, &wlen)) {
+            f->others[f->nothers++] = (uint32_t)i;
+            continue;
+        }
+        uint32_t h = word_hash(f->markers[i].needle + 1, wlen);
+        size_t slot = h & (f->word_size - 1);
+        while (f->word_slot[slot])
+            slot = (slot + 1) & (f->word_size - 1);
+        f->word_hash[slot] = h;
+        f->word_slot[slot] = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+/*
+ * Calls found() once for each marker of f that the text contains: each word
+ * of the text is looked up in the word table, the other markers are tested
+ * one by one.
+ */
+static void match_markers(const vfile *f, pl__marktext *mt,
+                          void (*found)(const marker *mk, void *ctx), void *ctx)
+{
+    uint64_t seen[MAX_MARKERS / 64];
+    memset(seen, 0, (f->nmarkers + 63) / 64 * sizeof seen[0]);
+    marktext_ready(mt);
+    const char *p = mt->norm;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        uint32_t h = word_hash(p, n);
+        for (size_t slot = h & (f->word_size - 1); f->word_slot[slot];
+             slot = (slot + 1) & (f->word_size - 1)) {
+            uint32_t m = f->word_slot[slot] - 1;
+            const char *needle = f->markers[m].needle;
+            if (f->word_hash[slot] != h || strncmp(needle + 1, p, n) != 0 || needle[n + 1] != ' ')
+                continue;
+            if (!(seen[m / 64] & (1ull << (m % 64)))) {
+                seen[m / 64] |= 1ull << (m % 64);
+                found(&f->markers[m], ctx);
+            }
+        }
+        p += n;
+    }
+    if (f->nothers > 0)
+        marktext_pairs(mt);
+    for (size_t k = 0; k < f->nothers; k++)
+        if (contains(mt, &f->markers[f->others[k]]))
+            found(&f->markers[f->others[k]], ctx);
 }
 
 static int variety_index(vfile *f, const char *name, int add)
@@ -399,11 +506,18 @@ static int load_file(vfile *f, const char *dir, const char *name, pl_error *err)
         }
     }
     fclose(fp);
+    if (rc == 0 && f->nmarkers > MAX_MARKERS)
+        rc = pl_error_set(err, PL_ELIMIT, "%s: more than %d markers", path, MAX_MARKERS);
+    if (rc == 0)
+        rc = index_markers(f, err);
     return rc;
 }
 
 static void free_file(vfile *f)
 {
+    free(f->word_hash);
+    free(f->word_slot);
+    free(f->others);
     for (size_t i = 0; i < f->nmarkers; i++)
         free(f->markers[i].needle);
     free(f->markers);
@@ -538,6 +652,11 @@ static int in_set(const char_set *cs, int32_t c)
     return bsearch(&c, cs->cps, cs->n, sizeof c, cmp_cp) != NULL;
 }
 
+static void add_variety_weight(const marker *mk, void *ctx)
+{
+    ((double *)ctx)[mk->variety] += mk->weight;
+}
+
 void pl__varieties_decide(const pl__varieties *v, const char *lang,
                           pl__marktext *mt, const pl_detect_hint *hints,
                           size_t nhints, pl_detect_result *out)
@@ -552,10 +671,7 @@ void pl__varieties_decide(const pl__varieties *v, const char *lang,
             f = &v->files[i];
     if (f == NULL || f->nvar == 0)
         return;
-    marktext_ready(mt);
-    for (size_t i = 0; i < f->nmarkers; i++)
-        if (contains(mt, &f->markers[i]))
-            text_score[f->markers[i].variety] += f->markers[i].weight;
+    match_markers(f, mt, add_variety_weight, text_score);
     for (int k = 0; k < f->nsets; k++) {
         size_t i = 0;
         while (i < len) {
@@ -628,6 +744,20 @@ void pl__words_bind(pl__varieties *w, const pl__model *m)
     }
 }
 
+typedef struct words_ctx {
+    const int *lang;
+    double *score;
+    double scale;
+} words_ctx;
+
+static void add_word_weight(const marker *mk, void *vctx)
+{
+    const words_ctx *ctx = vctx;
+    int l = ctx->lang[mk->variety];
+    if (l >= 0)
+        ctx->score[l] += mk->weight * ctx->scale;
+}
+
 void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
                      double *score, double scale)
 {
@@ -643,11 +773,7 @@ void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
         /* Only when at least two of the file's languages are still in the race. */
         if (any < 2)
             continue;
-        marktext_ready(mt);
-        for (size_t k = 0; k < f->nmarkers; k++) {
-            int l = lang[f->markers[k].variety];
-            if (l >= 0 && contains(mt, &f->markers[k]))
-                score[l] += f->markers[k].weight * scale;
-        }
+        words_ctx ctx = {lang, score, scale};
+        match_markers(f, mt, add_word_weight, &ctx);
     }
 }
