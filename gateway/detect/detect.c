@@ -343,9 +343,14 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
          * pruning has usually removed one of a pair, which saves the work. */
         pl__words_apply(d->words, &mt, cand, score, LL_TEMPERATURE);
     }
-    /* Only the script's candidates matter from here on (in model order). */
+    /* Only the candidates left matter from here on (in model order). */
+    uint8_t left[PL__LANG_MAX];
+    size_t nleft = 0;
     for (size_t k = 0; k < set->n; k++)
-        score[set->list[k]] /= LL_TEMPERATURE;
+        if (cand[set->list[k]])
+            left[nleft++] = set->list[k];
+    for (size_t k = 0; k < nleft; k++)
+        score[left[k]] /= LL_TEMPERATURE;
     pl__prior_apply(m, hints, nhints, score);
 
     /* Softmax over the candidates; only the best few are kept, in order
@@ -353,13 +358,11 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     ranked top[1 + PL_DETECT_MAX_ALT] = {{0, 0.0}};
     size_t ntop = 0;
     double best = -INFINITY, sum = 0.0;
-    for (size_t k = 0; k < set->n; k++)
-        if (cand[set->list[k]] && score[set->list[k]] > best)
-            best = score[set->list[k]];
-    for (size_t j = 0; j < set->n; j++) {
-        uint32_t l = set->list[j];
-        if (!cand[l])
-            continue;
+    for (size_t k = 0; k < nleft; k++)
+        if (score[left[k]] > best)
+            best = score[left[k]];
+    for (size_t j = 0; j < nleft; j++) {
+        uint32_t l = left[j];
         double p = exp(score[l] - best);
         sum += p;
         if (ntop == sizeof top / sizeof top[0] && p <= top[ntop - 1].p)
