@@ -184,6 +184,12 @@ static size_t normalize_words(const char *s, size_t len, char *out, size_t cap)
         UChar32 c = pl_text_next_cp(s, len, &i);
         if (c < 0)
             break;
+        if ((c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x400 && c <= 0x481)) {
+            /* Accented Latin and basic Cyrillic: all letters, no folding
+             * beyond lower case; one ICU call instead of three. */
+            o += put_utf8(out + o, u_tolower(c));
+            continue;
+        }
         int8_t t = u_charType(c);
         if (c == 0x0640)
             continue;
