@@ -132,74 +132,85 @@ typedef struct scorer {
     int readmitted;
 } scorer;
 
+/* The hashes of the n-grams ending at the last letter, orders 2 to nmax,
+ * into hash[2..nmax]; the order-1 hash is left out, as only a letter
+ * without a ready vector needs it (hash_letter). */
+static void hash_position(const scorer *sc, int nmax, uint64_t *hash)
+{
+    uint64_t h = pl__ngram_step(PL__NGRAM_SEED, sc->last[0]);
+    for (int n = 2; n <= nmax; n++) {
+        h = pl__ngram_step(h, sc->last[n - 1]);
+        hash[n] = pl__ngram_mix(h);
+    }
+}
+
+static uint64_t hash_letter(const scorer *sc)
+{
+    return pl__ngram_mix(pl__ngram_step(PL__NGRAM_SEED, sc->last[0]));
+}
+
+/*
+ * The ready vector of the n-grams ending at the last letter (given their
+ * hashes up to order nmax): order 3, 2 or 1, whichever is kept, or NULL
+ * when the letter has none. *lo is the lowest order the vector does not
+ * cover (1 for NULL); *best, when asked for, the best value in it.
+ */
+static const int32_t *find_ready(const pl_detector *d, uint32_t c, int nmax,
+                                 const uint64_t *hash, int *lo, int32_t *best)
+{
+    uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
+    *lo = 1;
+    if (u == 0)
+        return NULL;
+    /* Both letters common: the 2-gram may have a ready vector. */
+    const pl__langvec *bi = nmax >= 2 ? find_bigram(d, hash[2]) : NULL;
+    if (bi == NULL) {
+        *lo = 2;
+        if (best)
+            *best = d->uni_max[u - 1];
+        return d->uni[u - 1].i;
+    }
+    const pl__v4i *tri = nmax >= 3 ? find_trigram(d, hash[3]) : NULL;
+    if (tri == NULL) {
+        *lo = 3;
+        if (best)
+            *best = d->bi_max[bi - d->bi];
+        return bi->i;
+    }
+    *lo = 4;
+    if (best)
+        *best = d->tri_max[(size_t)(tri - d->tri) / d->nblocks];
+    return (const int32_t *)tri;
+}
+
 /* Hashes the n-grams ending at the character just pushed and queues them. */
 static void queue_position(scorer *sc)
 {
     batch_pos *bp = &sc->batch[sc->nbatch++];
-    uint64_t h = PL__NGRAM_SEED;
     const pl_detector *d = sc->d;
-    uint32_t c = sc->last[0];
-    uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
-    bp->base = u ? d->uni[u - 1].i : d->unseen.i;
-    bp->lo = u ? 2 : 1;
     bp->nmax = sc->wordlen < PL__NGRAM_MAX ? (int)sc->wordlen : PL__NGRAM_MAX;
-    for (int n = 1; n <= bp->nmax; n++) {
-        h = pl__ngram_step(h, sc->last[n - 1]);
-        if (n < bp->lo)
-            continue;
-        bp->hash[n] = pl__ngram_mix(h);
-        if (n == 2 && u) {
-            /* Both letters common: the 2-gram may have a ready vector. */
-            const pl__langvec *bi = find_bigram(d, bp->hash[2]);
-            if (bi) {
-                bp->base = bi->i;
-                bp->lo = 3;
-                continue;
-            }
-        }
-        if (n == 3 && bp->lo == 3) {
-            const pl__v4i *tri = find_trigram(d, bp->hash[3]);
-            if (tri) {
-                bp->base = (const int32_t *)tri;
-                bp->lo = 4;
-                continue;
-            }
-        }
-        pl__model_prefetch(&d->model, bp->hash[n]);
+    hash_position(sc, bp->nmax, bp->hash);
+    bp->base = find_ready(d, sc->last[0], bp->nmax, bp->hash, &bp->lo, NULL);
+    if (bp->base == NULL) {
+        bp->base = d->unseen.i;
+        bp->hash[1] = hash_letter(sc);
     }
+    for (int n = bp->lo; n <= bp->nmax; n++)
+        pl__model_prefetch(&d->model, bp->hash[n]);
     /* The ready vector is read when the batch is scored: fetch it now. */
     const char *bv = (const char *)bp->base;
     for (size_t off = 0; off < sc->set->nblocks * sizeof(pl__v4i); off += 64)
         __builtin_prefetch(bv + off);
 }
 
-/* The ready vector of the n-grams ending at the last letter (order 3, 2
- * or 1, whichever is kept) and in *best the best value in it, or NULL when
- * its letter has none. */
+/* The ready vector of the n-grams ending at the last letter, and in *best
+ * the best value in it (see find_ready); NULL when its letter has none. */
 static const int32_t *ready_vector(const scorer *sc, int32_t *best)
 {
-    const pl_detector *d = sc->d;
-    uint32_t c = sc->last[0];
-    uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
-    if (u == 0)
-        return NULL;
-    *best = d->uni_max[u - 1];
-    if (sc->wordlen < 2 || sc->last[1] >= PL__UNI_LIMIT || !d->uni_idx[sc->last[1]])
-        return d->uni[u - 1].i;
-    uint64_t h = pl__ngram_step(PL__NGRAM_SEED, c);
-    h = pl__ngram_step(h, sc->last[1]);
-    const pl__langvec *bi = find_bigram(d, pl__ngram_mix(h));
-    if (bi == NULL)
-        return d->uni[u - 1].i;
-    if (sc->wordlen >= 3) {
-        const pl__v4i *tri = find_trigram(d, pl__ngram_mix(pl__ngram_step(h, sc->last[2])));
-        if (tri) {
-            *best = d->tri_max[(size_t)(tri - d->tri) / d->nblocks];
-            return (const int32_t *)tri;
-        }
-    }
-    *best = d->bi_max[bi - d->bi];
-    return bi->i;
+    uint64_t hash[4];
+    int nmax = sc->wordlen < 3 ? (int)sc->wordlen : 3, lo;
+    hash_position(sc, nmax, hash);
+    return find_ready(sc->d, sc->last[0], nmax, hash, &lo, best);
 }
 
 /*
