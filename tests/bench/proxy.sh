@@ -69,30 +69,9 @@ backend_conf "$WORK/be" "$BE" "$BE2"
 start 1 backend nginx -c "$WORK/be/nginx.conf" -e "$WORK/be/error.log"
 
 # ---- Parley ----
-cat >"$WORK/parley.yaml" <<CONF
-workers: 1
-log: {level: warn}
-access_log: {path: ''}
-listen:
-  - address: 127.0.0.1:$P_H
-  - address: 127.0.0.1:$P_T
-    tls: {cert: $WORK/cert.pem, key: $WORK/key.pem}
-admin: {address: 127.0.0.1:$P_ADMIN}
-limits: {connections: 100000}
-routes:
-  - upstream: http://127.0.0.1:$BE
-CONF
+parley_conf "$WORK/parley.yaml" "$P_H" "$P_T" "$P_ADMIN" "$BE" auto "$WORK"
 start 0 parley "$PARLEY" serve -c "$WORK/parley.yaml"
-cat >"$WORK/parley-curl.yaml" <<CONF
-workers: 1
-log: {level: warn}
-access_log: {path: ''}
-listen: [{address: 127.0.0.1:$C_H}]
-admin: {address: 127.0.0.1:$C_ADMIN}
-limits: {connections: 100000}
-upstreams: [{name: be, url: "http://127.0.0.1:$BE", client: curl}]
-routes: [{upstream: be}]
-CONF
+parley_conf "$WORK/parley-curl.yaml" "$C_H" "" "$C_ADMIN" "$BE" curl "$WORK"
 start 0 parleycurl "$PARLEY" serve -c "$WORK/parley-curl.yaml"
 
 # ---- nginx as a proxy ----

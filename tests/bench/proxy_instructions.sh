@@ -47,19 +47,8 @@ backend_conf "$WORK/be" "$BE" "$BE2"
 nginx -c "$WORK/be/nginx.conf" -e "$WORK/be/error.log" &
 BE_PID=$!
 
-cat >"$WORK/parley.yaml" <<CONF
-workers: 1
-log: {level: warn}
-access_log: {path: ''}
-listen:
-  - address: 127.0.0.1:$H
-  - address: 127.0.0.1:$T
-    tls: {cert: $WORK/cert.pem, key: $WORK/key.pem}
-admin: {address: 127.0.0.1:$ADMIN}
-routes: [{upstream: "http://127.0.0.1:$BE"}]
-CONF
-sed "s|routes: .*|upstreams: [{name: be, url: \"http://127.0.0.1:$BE\", client: curl}]\nroutes: [{upstream: be}]|" \
-    "$WORK/parley.yaml" >"$WORK/parley-curl.yaml"
+parley_conf "$WORK/parley.yaml" "$H" "$T" "$ADMIN" "$BE" auto "$WORK"
+parley_conf "$WORK/parley-curl.yaml" "$H" "$T" "$ADMIN" "$BE" curl "$WORK"
 # nginx in one process (no master) so that callgrind sees the worker.
 nginx_proxy_conf "$WORK/ng" "$BE" "$H" "$C" "$T" "$WORK" off
 
