@@ -11,6 +11,7 @@
 #include <unicode/unorm2.h>
 
 #include "detect_internal.h"
+#include "parley/arena.h"
 
 /*
  * A letter whose order-1 record lists at least this many languages gets its
@@ -80,33 +81,26 @@ uint32_t pl__char_compute(UChar32 c)
 static int build_chars(pl_detector *d, pl_error *err)
 {
     uint32_t page[256];
-    size_t npages = 0, cap = 64;
-    uint32_t *data = malloc(cap * sizeof page);
-    if (data == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    size_t npages = 0, cap = 0; /* cap in bytes, as pl_grow keeps it */
+    char *data = NULL;
     for (UChar32 hi = 0; hi < 256; hi++) {
         for (UChar32 lo = 0; lo < 256; lo++)
             page[lo] = pl__char_compute((hi << 8) | lo);
         size_t k;
         for (k = 0;
-             k < npages && memcmp(data + k * 256, page, sizeof page) != 0; k++)
+             k < npages && memcmp(data + k * sizeof page, page, sizeof page) != 0; k++)
             ;
         if (k == npages) {
-            if (npages == cap) {
-                uint32_t *nd = realloc(data, 2 * cap * sizeof page);
-                if (nd == NULL) {
-                    free(data);
-                    return pl_error_set(err, PL_ENOMEM, "out of memory");
-                }
-                data = nd;
-                cap *= 2;
+            if (pl_grow(&data, &cap, (npages + 1) * sizeof page, 64 * sizeof page) < 0) {
+                free(data);
+                return pl_error_set(err, PL_ENOMEM, "out of memory");
             }
-            memcpy(data + npages * 256, page, sizeof page);
+            memcpy(data + npages * sizeof page, page, sizeof page);
             npages++;
         }
         d->chpage[hi] = (uint16_t)k;
     }
-    d->chdata = data;
+    d->chdata = (uint32_t *)data;
     return 0;
 }
 
@@ -157,7 +151,7 @@ static void slot_insert(pl__vec_slot *table, size_t size, uint64_t key, uint32_t
 static int build_unigrams(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
-    size_t n = 0, cap = 0;
+    size_t n = 0, cap = 0; /* cap in bytes, as pl_grow keeps it */
     d->uni_idx = calloc(PL__UNI_LIMIT, sizeof *d->uni_idx);
     if (d->uni_idx == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
@@ -171,14 +165,10 @@ static int build_unigrams(pl_detector *d, pl_error *err)
         size_t cnt = pl__model_find(rec, end, h, &p);
         if (cnt < UNI_MIN_POSTINGS)
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 256;
-            pl__langvec *nu = realloc(d->uni, ncap * sizeof *nu);
-            if (nu == NULL)
-                return pl_error_set(err, PL_ENOMEM, "out of memory");
-            d->uni = nu;
-            cap = ncap;
-        }
+        char *buf = (char *)d->uni;
+        if (pl_grow(&buf, &cap, (n + 1) * sizeof *d->uni, 256 * sizeof *d->uni) < 0)
+            return pl_error_set(err, PL_ENOMEM, "out of memory");
+        d->uni = (pl__langvec *)buf;
         d->uni[n] = d->unseen;
         for (size_t i = 0; i < cnt; i++)
             d->uni[n].i[p[i].lang] = d->qv[1][p[i].q];
@@ -197,7 +187,7 @@ static int build_unigrams(pl_detector *d, pl_error *err)
 static int build_bigrams(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
-    size_t nl, n = 0, cap = 0;
+    size_t nl, n = 0, cap = 0; /* cap in bytes, as pl_grow keeps it */
     UChar32 *letters = common_letters(d, &nl);
     d->bi_table = calloc(PL__BI_SLOTS, sizeof *d->bi_table);
     if (letters == NULL || d->bi_table == NULL) {
@@ -214,16 +204,12 @@ static int build_bigrams(pl_detector *d, pl_error *err)
             size_t cnt = pl__model_find(rec, end, h, &p);
             if (cnt < BI_MIN_POSTINGS || 2 * (n + 1) > PL__BI_SLOTS)
                 continue;
-            if (n == cap) {
-                size_t ncap = cap ? 2 * cap : 256;
-                pl__langvec *nb = realloc(d->bi, ncap * sizeof *nb);
-                if (nb == NULL) {
-                    free(letters);
-                    return pl_error_set(err, PL_ENOMEM, "out of memory");
-                }
-                d->bi = nb;
-                cap = ncap;
+            char *buf = (char *)d->bi;
+            if (pl_grow(&buf, &cap, (n + 1) * sizeof *d->bi, 256 * sizeof *d->bi) < 0) {
+                free(letters);
+                return pl_error_set(err, PL_ENOMEM, "out of memory");
             }
+            d->bi = (pl__langvec *)buf;
             d->bi[n] = d->uni[d->uni_idx[letters[j]] - 1];
             for (size_t k = 0; k < cnt; k++)
                 d->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
@@ -241,7 +227,7 @@ static int build_bigrams(pl_detector *d, pl_error *err)
 static int build_trigrams(pl_detector *d, pl_error *err)
 {
     const pl__model *m = &d->model;
-    size_t nl, n = 0, cap = 0;
+    size_t nl, n = 0, vcap = 0, kcap = 0; /* in bytes, as pl_grow keeps them */
     UChar32 *letters = common_letters(d, &nl);
     uint64_t *keys = NULL;
     if (letters == NULL)
@@ -261,20 +247,16 @@ static int build_trigrams(pl_detector *d, pl_error *err)
                 size_t cnt = pl__model_find(rec, end, h, &p);
                 if (cnt < TRI_MIN_POSTINGS)
                     continue;
-                if (n == cap) {
-                    size_t ncap = cap ? 2 * cap : 1024;
-                    pl__v4i *nt = realloc(d->tri, ncap * d->nblocks * sizeof *nt);
-                    uint64_t *nk = realloc(keys, ncap * sizeof *nk);
-                    if (nt != NULL)
-                        d->tri = nt;
-                    if (nk != NULL)
-                        keys = nk;
-                    if (nt == NULL || nk == NULL) {
-                        free(letters);
-                        free(keys);
-                        return pl_error_set(err, PL_ENOMEM, "out of memory");
-                    }
-                    cap = ncap;
+                size_t vsize = d->nblocks * sizeof *d->tri;
+                char *vbuf = (char *)d->tri, *kbuf = (char *)keys;
+                int grown = pl_grow(&vbuf, &vcap, (n + 1) * vsize, 1024 * vsize) == 0 &&
+                            pl_grow(&kbuf, &kcap, (n + 1) * sizeof *keys, 1024 * sizeof *keys) == 0;
+                d->tri = (pl__v4i *)vbuf;
+                keys = (uint64_t *)kbuf;
+                if (!grown) {
+                    free(letters);
+                    free(keys);
+                    return pl_error_set(err, PL_ENOMEM, "out of memory");
                 }
                 pl__v4i *v = &d->tri[n * d->nblocks];
                 memcpy(v, bi->v, d->nblocks * sizeof *v);
