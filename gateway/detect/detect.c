@@ -64,6 +64,7 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
     snprintf(path, sizeof path, "%s/%s", locales_dir, WORDS_DIR);
     if ((rc = pl__varieties_load(path, &d->words, err)) < 0)
         goto fail;
+    pl__varieties_bind(d->varieties, &d->model);
     pl__words_bind(d->words, &d->model);
     index_scripts(d);
     if ((rc = pl__score_init(d, err)) < 0)
@@ -334,6 +335,7 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     memset(score, 0, m->nlangs * sizeof *score);
     /* Only the header: the buffer is written when first needed. */
     pl__marktext mt;
+    mt.d = d;
     mt.text = text;
     mt.len = len;
     mt.ready = false;
@@ -385,7 +387,7 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
                      m->langs[top[k].lang].code);
         a->confidence = top[k].p / sum;
     }
-    pl__varieties_decide(d->varieties, out->language, &mt, hints, nhints, out);
+    pl__varieties_decide(d->varieties, (uint8_t)top[0].lang, &mt, hints, nhints, out);
     if (strcmp(out->language, "zh") == 0 && out->variety[0] && strcmp(out->variety, "yue") != 0)
         pl__copy_str(out->script, sizeof out->script, out->variety + 3);
 done:

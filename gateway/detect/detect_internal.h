@@ -137,6 +137,7 @@ typedef struct pl__varieties pl__varieties;
  * use, and shared by the function-word and the variety steps.
  */
 typedef struct pl__marktext {
+    const struct pl_detector *d; /* its character table */
     const char *text;
     size_t len;
     bool ready;
@@ -150,10 +151,14 @@ typedef struct pl__marktext {
 int pl__varieties_load(const char *dir, pl__varieties **out, pl_error *err);
 void pl__varieties_free(pl__varieties *v);
 
-/* Variety evidence from the text plus the hints, for `lang`. */
-void pl__varieties_decide(const pl__varieties *v, const char *lang,
-                          pl__marktext *mt, const pl_detect_hint *hints,
-                          size_t nhints, pl_detect_result *out);
+/* Variety evidence from the text plus the hints, for the model language
+ * lang_index, whose code is already in out->language. */
+void pl__varieties_decide(const pl__varieties *v, uint8_t lang_index, pl__marktext *mt,
+                          const pl_detect_hint *hints, size_t nhints,
+                          pl_detect_result *out);
+
+/* Resolves the marker files' languages against the model, once. */
+void pl__varieties_bind(pl__varieties *v, const pl__model *m);
 
 /*
  * Adds `scale` times the weights of the function words found in the text

@@ -70,6 +70,8 @@ typedef struct vfile {
 struct pl__varieties {
     vfile *files;
     size_t nfiles;
+    /* Per model language, 1 + the index of its file, or 0 (pl__varieties_bind). */
+    uint8_t file_of[PL__LANG_MAX];
 };
 
 /* Spelling variants that carry no dialect information are folded away. */
@@ -166,8 +168,10 @@ static inline bool contains(const pl__marktext *mt, const marker *mk)
 /*
  * Writes " word word " (lower-case letters, marks and tatweel dropped,
  * everything else a single space) into out (cap bytes). Returns the length.
+ * d is NULL for the marker files' own patterns.
  */
-static size_t normalize_words(const char *s, size_t len, char *out, size_t cap)
+static size_t normalize_words(const pl_detector *d, const char *s, size_t len, char *out,
+                              size_t cap)
 {
     size_t i = 0, o = 0;
     out[o++] = ' ';
@@ -184,15 +188,23 @@ static size_t normalize_words(const char *s, size_t len, char *out, size_t cap)
         UChar32 c = pl_text_next_cp(s, len, &i);
         if (c < 0)
             break;
-        if ((c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7) || (c >= 0x400 && c <= 0x481)) {
-            /* Accented Latin and basic Cyrillic: all letters, no folding
-             * beyond lower case; one ICU call instead of three. */
-            o += put_utf8(out + o, u_tolower(c));
+        if (c == 0x0640)
+            continue;
+        /* Letters and word breaks from the detector's character table
+         * (straight from ICU while loading, before the table exists); only
+         * marks need more. */
+        uint32_t info = d ? pl__char(d, c) : pl__char_compute(c);
+        if (info & PL__CH_LETTER) {
+            UChar32 f = c >= 0x0600 && c <= 0x06FF ? fold_cp(c) : pl__char_lower(c, info);
+            o += put_utf8(out + o, f);
+            continue;
+        }
+        if (!(info & PL__CH_MARK)) {
+            if (out[o - 1] != ' ')
+                out[o++] = ' ';
             continue;
         }
         int8_t t = u_charType(c);
-        if (c == 0x0640)
-            continue;
         if (t == U_NON_SPACING_MARK) {
             /* Arabic and Hebrew vowel marks are optional; Indic ones are letters' vowels. */
             UErrorCode st = U_ZERO_ERROR;
@@ -212,10 +224,8 @@ static size_t normalize_words(const char *s, size_t len, char *out, size_t cap)
                 sc == USCRIPT_SYRIAC)
                 continue;
             o += put_utf8(out + o, c);
-            continue;
-        }
-        if (u_isalpha(c) || t == U_COMBINING_SPACING_MARK) {
-            o += put_utf8(out + o, fold_cp(c));
+        } else if (t == U_COMBINING_SPACING_MARK) {
+            o += put_utf8(out + o, c);
         } else if (out[o - 1] != ' ') {
             out[o++] = ' ';
         }
@@ -230,7 +240,7 @@ static void marktext_ready(pl__marktext *mt)
 {
     if (mt->ready)
         return;
-    mt->n = normalize_words(mt->text, mt->len, mt->norm, sizeof mt->norm);
+    mt->n = normalize_words(mt->d, mt->text, mt->len, mt->norm, sizeof mt->norm);
     mt->pairs_ready = false;
     mt->ready = true;
 }
@@ -411,7 +421,7 @@ static int add_marker(vfile *f, int v, double w, const char *pattern, pl_error *
         pattern++;
         plen--;
     }
-    size_t n = normalize_words(pattern, plen, norm, sizeof norm);
+    size_t n = normalize_words(NULL, pattern, plen, norm, sizeof norm);
     /* norm is " word "; a prefix keeps only the leading edge, a suffix the trailing one. */
     char *start = norm;
     if (f->substring || suf) {
@@ -663,19 +673,28 @@ static void add_variety_weight(const marker *mk, void *ctx)
     ((double *)ctx)[mk->variety] += mk->weight;
 }
 
-void pl__varieties_decide(const pl__varieties *v, const char *lang,
-                          pl__marktext *mt, const pl_detect_hint *hints,
-                          size_t nhints, pl_detect_result *out)
+void pl__varieties_bind(pl__varieties *v, const pl__model *m)
 {
-    const vfile *f = NULL;
+    for (uint32_t l = 0; v && l < m->nlangs; l++) {
+        v->file_of[l] = 0;
+        for (size_t i = 0; i < v->nfiles && i < UINT8_MAX; i++)
+            if (strcmp(v->files[i].lang, m->langs[l].code) == 0)
+                v->file_of[l] = (uint8_t)(i + 1);
+    }
+}
+
+void pl__varieties_decide(const pl__varieties *v, uint8_t lang_index, pl__marktext *mt,
+                          const pl_detect_hint *hints, size_t nhints,
+                          pl_detect_result *out)
+{
     double text_score[MAX_VARIETIES] = {0}, total[MAX_VARIETIES] = {0};
-    const char *text = mt->text;
+    const char *text = mt->text, *lang = out->language;
     size_t len = mt->len;
 
-    for (size_t i = 0; v && i < v->nfiles; i++)
-        if (strcmp(v->files[i].lang, lang) == 0)
-            f = &v->files[i];
-    if (f == NULL || f->nvar == 0)
+    if (v == NULL || v->file_of[lang_index] == 0)
+        return;
+    const vfile *f = &v->files[v->file_of[lang_index] - 1];
+    if (f->nvar == 0)
         return;
     match_markers(f, mt, add_variety_weight, text_score);
     for (int k = 0; k < f->nsets; k++) {
