@@ -114,6 +114,7 @@ size_t pl_detect_model_size(const pl_detector *d)
 typedef struct script_count {
     UScriptCode script;
     size_t letters;
+    size_t marks; /* combining marks of the script itself (vowel signs) */
 } script_count;
 
 typedef struct survey {
@@ -154,9 +155,17 @@ static bool survey_text(const pl_detector *d, const char *s, size_t len,
             uint32_t info = pl__char(d, c);
             if (info & PL__CH_NOT_NFC)
                 sv->needs_nfc = true;
-            if (!(info & PL__CH_LETTER))
-                continue;
             sc = pl__char_script(info);
+            if (!(info & PL__CH_LETTER)) {
+                /* The vowel signs of Indic and South-East Asian scripts
+                 * belong to their script; shared marks (Arabic harakat,
+                 * Latin accents) are Inherited and not counted. */
+                if ((info & PL__CH_MARK) && sc != USCRIPT_INHERITED && sc != USCRIPT_COMMON)
+                    for (size_t k = 0; k < sv->nseen; k++)
+                        if (sv->seen[k].script == sc)
+                            sv->seen[k].marks++;
+                continue;
+            }
         }
         size_t k;
         for (k = 0; k < sv->nseen && sv->seen[k].script != sc; k++)
@@ -184,7 +193,8 @@ static UScriptCode main_script(const survey *sv, size_t *letters)
     UScriptCode best = USCRIPT_COMMON;
     size_t n = 0, total = 0;
     for (size_t k = 0; k < sv->nseen; k++) {
-        size_t w = sv->seen[k].letters * (sv->seen[k].script == USCRIPT_LATIN ? 1 : 3);
+        size_t w = (sv->seen[k].letters + sv->seen[k].marks) *
+                   (sv->seen[k].script == USCRIPT_LATIN ? 1 : 3);
         if (w > n) {
             n = w;
             best = sv->seen[k].script;

@@ -130,6 +130,9 @@ static void test_short_messages(void **state)
                    "funktioniert einfach nicht.", "de");
     expect_lang(d, "Hola, quiero cambiar la dirección de envío de mi pedido. Sent from my iPhone",
                 "es");
+    /* A product name in Latin letters does not outweigh Hindi: the vowel
+     * signs of the Devanagari words count toward their script. */
+    expect_lang(d, "Samsung Galaxy नहीं चला", "hi");
     /* Decomposed input (e + U+0301) is normalized before scoring. */
     pl_detect_result r = detect(d, "¿Dónde esta\xcc\x81 mi pedido?");
     assert_string_equal(r.language, "es");
