@@ -131,6 +131,7 @@ static inline void pl__copy_str(char *dst, size_t size, const char *src)
 typedef struct pl__varieties pl__varieties;
 
 #define PL__NORM_MAX 8192 /* bytes of a message looked at for markers */
+#define PL__MARK_WORDS 512
 
 /*
  * A message as the marker lists read it (variety.c): made once, on first
@@ -145,6 +146,14 @@ typedef struct pl__marktext {
     size_t n;
     uint64_t pairs[64]; /* byte pairs present, hashed */
     uint64_t sig;       /* the same folded into 64 bits */
+    /* The words of norm with their hashes, found once for every marker
+     * file; past PL__MARK_WORDS words, the rest from byte `rest` on is
+     * read word by word. */
+    size_t nwords, rest;
+    struct {
+        uint16_t off, len;
+        uint32_t hash;
+    } words[PL__MARK_WORDS];
     char norm[PL__NORM_MAX];
 } pl__marktext;
 

@@ -25,7 +25,7 @@
 #include "detect_internal.h"
 #include "parley/text.h"
 
-#define MAX_VARIETIES 8
+#define MAX_VARIETIES 64
 #define LINE_MAX_LEN 1024
 /* Markers per file: matching keeps one bit per marker on the stack. */
 #define MAX_MARKERS 4096
@@ -185,7 +185,9 @@ static size_t normalize_words(const pl_detector *d, const char *s, size_t len, c
                 out[o++] = ' ';
             continue;
         }
-        UChar32 c = pl_text_next_cp(s, len, &i);
+        /* A message has been validated by the detector; a marker file's
+         * pattern has not. */
+        UChar32 c = d ? pl__next_cp(s, &i) : pl_text_next_cp(s, len, &i);
         if (c < 0)
             break;
         if (c == 0x0640)
@@ -236,6 +238,8 @@ static size_t normalize_words(const pl_detector *d, const char *s, size_t len, c
     return o;
 }
 
+static uint32_t word_hash(const char *w, size_t n);
+
 static void marktext_ready(pl__marktext *mt)
 {
     if (mt->ready)
@@ -243,6 +247,24 @@ static void marktext_ready(pl__marktext *mt)
     mt->n = normalize_words(mt->d, mt->text, mt->len, mt->norm, sizeof mt->norm);
     mt->pairs_ready = false;
     mt->ready = true;
+    /* Each word once, for all the marker files. */
+    const char *p = mt->norm;
+    mt->nwords = 0;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (*p == '\0')
+            break;
+        if (mt->nwords == PL__MARK_WORDS)
+            break;
+        size_t n = strcspn(p, " ");
+        mt->words[mt->nwords].off = (uint16_t)(p - mt->norm);
+        mt->words[mt->nwords].len = (uint16_t)n;
+        mt->words[mt->nwords].hash = word_hash(p, n);
+        mt->nwords++;
+        p += n;
+    }
+    mt->rest = (size_t)(p - mt->norm);
 }
 
 /* The byte-pair set, built only when a marker other than a word is tested. */
@@ -313,26 +335,37 @@ static void match_markers(const vfile *f, pl__marktext *mt,
     uint64_t seen[MAX_MARKERS / 64];
     memset(seen, 0, (f->nmarkers + 63) / 64 * sizeof seen[0]);
     marktext_ready(mt);
-    const char *p = mt->norm;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        size_t n = strcspn(p, " ");
-        if (n == 0)
-            break;
-        uint32_t h = word_hash(p, n);
+    const char *p = mt->norm + mt->rest;
+    for (size_t w = 0;; w++) {
+        const char *word;
+        size_t n;
+        uint32_t h;
+        if (w < mt->nwords) {
+            word = mt->norm + mt->words[w].off;
+            n = mt->words[w].len;
+            h = mt->words[w].hash;
+        } else {
+            /* Past the words found beforehand: a very long message. */
+            while (*p == ' ')
+                p++;
+            if ((n = strcspn(p, " ")) == 0)
+                break;
+            word = p;
+            h = word_hash(p, n);
+            p += n;
+        }
         for (size_t slot = h & (f->word_size - 1); f->word_slot[slot];
              slot = (slot + 1) & (f->word_size - 1)) {
             uint32_t m = f->word_slot[slot] - 1;
             const char *needle = f->markers[m].needle;
-            if (f->word_hash[slot] != h || strncmp(needle + 1, p, n) != 0 || needle[n + 1] != ' ')
+            if (f->word_hash[slot] != h || strncmp(needle + 1, word, n) != 0 ||
+                needle[n + 1] != ' ')
                 continue;
             if (!(seen[m / 64] & (1ull << (m % 64)))) {
                 seen[m / 64] |= 1ull << (m % 64);
                 found(&f->markers[m], ctx);
             }
         }
-        p += n;
     }
     if (f->nothers > 0)
         marktext_pairs(mt);
@@ -687,7 +720,7 @@ void pl__varieties_decide(const pl__varieties *v, uint8_t lang_index, pl__markte
                           const pl_detect_hint *hints, size_t nhints,
                           pl_detect_result *out)
 {
-    double text_score[MAX_VARIETIES] = {0}, total[MAX_VARIETIES] = {0};
+    double text_score[MAX_VARIETIES], total[MAX_VARIETIES];
     const char *text = mt->text, *lang = out->language;
     size_t len = mt->len;
 
@@ -696,6 +729,8 @@ void pl__varieties_decide(const pl__varieties *v, uint8_t lang_index, pl__markte
     const vfile *f = &v->files[v->file_of[lang_index] - 1];
     if (f->nvar == 0)
         return;
+    for (int i = 0; i < f->nvar; i++)
+        text_score[i] = total[i] = 0.0;
     match_markers(f, mt, add_variety_weight, text_score);
     for (int k = 0; k < f->nsets; k++) {
         size_t i = 0;
@@ -770,7 +805,8 @@ void pl__words_bind(pl__varieties *w, const pl__model *m)
 }
 
 typedef struct words_ctx {
-    const int *lang;
+    const vfile *f;
+    const bool *cand;
     double *score;
     double scale;
 } words_ctx;
@@ -778,8 +814,8 @@ typedef struct words_ctx {
 static void add_word_weight(const marker *mk, void *vctx)
 {
     const words_ctx *ctx = vctx;
-    int l = ctx->lang[mk->variety];
-    if (l >= 0)
+    int l = ctx->f->model_lang[mk->variety];
+    if (l >= 0 && ctx->cand[l])
         ctx->score[l] += mk->weight * ctx->scale;
 }
 
@@ -788,17 +824,13 @@ void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
 {
     for (size_t i = 0; w && i < w->nfiles; i++) {
         const vfile *f = &w->files[i];
-        int lang[MAX_VARIETIES];
-        int any = 0;
-        for (int k = 0; k < f->nvar; k++) {
-            int l = f->model_lang[k];
-            lang[k] = l >= 0 && cand[l] ? l : -1;
-            any += lang[k] >= 0;
-        }
         /* Only when at least two of the file's languages are still in the race. */
+        int any = 0;
+        for (int k = 0; k < f->nvar && any < 2; k++)
+            any += f->model_lang[k] >= 0 && cand[f->model_lang[k]];
         if (any < 2)
             continue;
-        words_ctx ctx = {lang, score, scale};
+        words_ctx ctx = {f, cand, score, scale};
         match_markers(f, mt, add_word_weight, &ctx);
     }
 }

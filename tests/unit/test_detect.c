@@ -130,6 +130,10 @@ static void test_short_messages(void **state)
                    "funktioniert einfach nicht.", "de");
     expect_lang(d, "Hola, quiero cambiar la dirección de envío de mi pedido. Sent from my iPhone",
                 "es");
+    /* Product names around a few grammatical words: the words of
+     * locales/words/latin.txt decide (the n-grams alone said hu and de). */
+    expect_lang(d, "Het Samsung Galaxy Tab is kapot", "nl");
+    expect_lang(d, "Le MacBook Pro est en panne", "fr");
     /* A product name in Latin letters does not outweigh Hindi: the vowel
      * signs of the Devanagari words count toward their script. */
     expect_lang(d, "Samsung Galaxy नहीं चला", "hi");
