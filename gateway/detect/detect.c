@@ -314,8 +314,10 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
             return rc;
         return pl_error_set(err, PL_EUTF8, "invalid UTF-8");
     }
-    if (sv.needs_nfc) {
-        /* The model was estimated on composed text: "é", not "e" + U+0301. */
+    if (sv.needs_nfc && pl_text_is_normalized(text, len, PL_TEXT_NFC, NULL) != 1) {
+        /* The model was estimated on composed text: "é", not "e" + U+0301.
+         * (Text whose marks only might compose is usually composed
+         * already: the full check spares the copy.) */
         size_t nlen;
         if ((rc = pl_text_normalize(text, len, PL_TEXT_NFC, &nfc, &nlen, err)) < 0)
             return rc;

@@ -154,6 +154,11 @@ static int normalize_u16(UChar **u, int32_t *n, pl_text_form form, pl_error *err
         return pl__icu_error(err, st, "normalization check");
     if (done == *n)
         return 0;
+    /* The quick check stops at the first "maybe" (a vowel sign that could
+     * compose); most such text is normalized already. */
+    if (unorm2_isNormalized(nz, *u, *n, &st) && U_SUCCESS(st))
+        return 0;
+    st = U_ZERO_ERROR;
     /* NFKC can expand a character up to 18 times; preflight instead of guessing. */
     int32_t need = unorm2_normalize(nz, *u, *n, NULL, 0, &st);
     if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
@@ -171,6 +176,38 @@ static int normalize_u16(UChar **u, int32_t *n, pl_text_form form, pl_error *err
     *u = buf;
     *n = need;
     return 0;
+}
+
+int pl_text_is_normalized(const char *s, size_t len, pl_text_form form, pl_error *err)
+{
+    UChar stackbuf[512], *u = stackbuf;
+    int32_t n = 0;
+    int rc;
+    if (form != PL_TEXT_NFC && form != PL_TEXT_NFKC)
+        return pl_error_set(err, PL_EINVAL, "unknown normalization form %d", (int)form);
+    if ((rc = pl__text_check_input(s, len, err)) < 0)
+        return rc;
+    UErrorCode st = U_ZERO_ERROR;
+    const UNormalizer2 *nz = form == PL_TEXT_NFKC ? unorm2_getNFKCInstance(&st)
+                                                  : unorm2_getNFCInstance(&st);
+    if (U_FAILURE(st))
+        return pl__icu_error(err, st, "loading the normalizer");
+    /* A chat message fits on the stack; longer text is converted on the heap. */
+    u_strFromUTF8(stackbuf, (int32_t)(sizeof stackbuf / sizeof stackbuf[0]), &n, s,
+                  (int32_t)len, &st);
+    if (st == U_BUFFER_OVERFLOW_ERROR || st == U_STRING_NOT_TERMINATED_WARNING) {
+        if ((rc = pl__utf8_to_u16(s, len, &u, &n, NULL, err)) < 0)
+            return rc;
+    } else if (U_FAILURE(st)) {
+        return pl__icu_error(err, st, "conversion to UTF-16");
+    }
+    st = U_ZERO_ERROR;
+    UBool yes = unorm2_isNormalized(nz, u, n, &st);
+    if (u != stackbuf)
+        free(u);
+    if (U_FAILURE(st))
+        return pl__icu_error(err, st, "normalization check");
+    return yes ? 1 : 0;
 }
 
 static int casefold_u16(UChar **u, int32_t *n, pl_error *err)

@@ -100,6 +100,15 @@ int pl_text_normalize(const char *s, size_t len, pl_text_form form,
                       char **out, size_t *out_len, pl_error *err);
 
 /**
+ * Whether valid UTF-8 is already in `form`, by ICU's full check: it settles
+ * the characters the quick check leaves open (vowel signs and other marks
+ * that may compose with what precedes them), so callers can skip
+ * normalizing text that would come out the same. Returns 1 or 0, or the
+ * errors of pl_text_prepare().
+ */
+int pl_text_is_normalized(const char *s, size_t len, pl_text_form form, pl_error *err);
+
+/**
  * Full Unicode case folding (CaseFolding.txt status C+F: "Straße" ->
  * "strasse"). Same return values and ownership as pl_text_prepare().
  */

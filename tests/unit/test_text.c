@@ -168,6 +168,40 @@ static void check_norm(const char *in, pl_text_form form, const char *want, unsi
         fail_msg("NormalizationTest.txt line %u: %s mismatch", line,
                  form == PL_TEXT_NFC ? "NFC" : "NFKC");
     free(got);
+    /* The check that lets callers skip normalizing agrees. */
+    if (pl_text_is_normalized(in, strlen(in), form, NULL) != (strcmp(in, want) == 0))
+        fail_msg("NormalizationTest.txt line %u: %s check wrong", line,
+                 form == PL_TEXT_NFC ? "NFC" : "NFKC");
+}
+
+static void test_is_normalized(void **state)
+{
+    (void)state;
+    pl_error err;
+    assert_int_equal(pl_text_is_normalized("café", strlen("café"), PL_TEXT_NFC, NULL), 1);
+    assert_int_equal(pl_text_is_normalized("cafe\xcc\x81", 6, PL_TEXT_NFC, NULL), 0);
+    /* Bengali: the vowel sign U+09BE after a consonant stays (the quick
+     * check only says "maybe"); after U+09C7 the two compose to U+09CB. */
+    const char *bangla = "\xe0\xa6\xac\xe0\xa6\xbe\xe0\xa6\x82\xe0\xa6\xb2\xe0\xa6\xbe";
+    assert_int_equal(pl_text_is_normalized(bangla, strlen(bangla), PL_TEXT_NFC, NULL), 1);
+    const char *split = "\xe0\xa6\x95\xe0\xa7\x87\xe0\xa6\xbe";
+    assert_int_equal(pl_text_is_normalized(split, strlen(split), PL_TEXT_NFC, NULL), 0);
+    /* The ligature is NFC but not NFKC. */
+    assert_int_equal(pl_text_is_normalized("\xef\xac\x81", 3, PL_TEXT_NFC, NULL), 1);
+    assert_int_equal(pl_text_is_normalized("\xef\xac\x81", 3, PL_TEXT_NFKC, NULL), 0);
+    /* Longer than the stack buffer: converted on the heap. */
+    char long_text[3000];
+    size_t n = 0;
+    while (n + 3 < sizeof long_text) {
+        memcpy(long_text + n, "e\xcc\x81", 3);
+        n += 3;
+    }
+    assert_int_equal(pl_text_is_normalized(long_text, n, PL_TEXT_NFC, NULL), 0);
+    memset(long_text, 'a', sizeof long_text);
+    assert_int_equal(pl_text_is_normalized(long_text, sizeof long_text, PL_TEXT_NFC, NULL), 1);
+    /* Bad input is an error, not an answer. */
+    assert_int_equal(pl_text_is_normalized("ab\xff", 3, PL_TEXT_NFC, &err), PL_EUTF8);
+    assert_int_equal(pl_text_is_normalized("ab", 2, (pl_text_form)7, &err), PL_EINVAL);
 }
 
 /*
@@ -295,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_space_folding),
         cmocka_unit_test(test_nfc_nfkc_and_casefold),
         cmocka_unit_test(test_normalization_conformance),
+        cmocka_unit_test(test_is_normalized),
         cmocka_unit_test(test_segmentation),
         cmocka_unit_test(test_script_runs),
     };
