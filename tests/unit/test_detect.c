@@ -107,6 +107,12 @@ static void test_short_messages(void **state)
     /* Confusable pairs helped by locales/words/: Hindi/Marathi, Indonesian/Malay. */
     expect_lang(d, "अन्ना के आंदोलन के दौरान भी केजरीवाल ने", "hi");
     expect_lang(d, "माझे पार्सल अजून आले नाही, कृपया लवकर पाठवा", "mr");
+    /* Single words decided by their endings (Marathi -ांना, -ांचे; Hindi
+     * future -ेंगे) and by the nukta of Hindi loans. */
+    expect_lang(d, "लोकांना", "mr");
+    expect_lang(d, "पुस्तकांचे", "mr");
+    expect_lang(d, "भेजेंगे", "hi");
+    expect_lang(d, "ज़रूरत", "hi");
     expect_lang(d, "Bila pesanan saya akan dihantar? Saya sudah bayar kerana perlu sahaja", "ms");
     expect_lang(d, "Kapan pesanan saya dikirim? Saya sudah bayar karena butuh banget", "id");
     /* Russian/Ukrainian function words (locales/words/ru-uk.txt). */
