@@ -115,6 +115,9 @@ static void test_short_messages(void **state)
     expect_lang(d, "ज़रूरत", "hi");
     expect_lang(d, "Bila pesanan saya akan dihantar? Saya sudah bayar kerana perlu sahaja", "ms");
     expect_lang(d, "Kapan pesanan saya dikirim? Saya sudah bayar karena butuh banget", "id");
+    /* Macedonian "што е ова" ("what is this"): its grammatical words
+     * (locales/words/cyrillic.txt) decide, the letters alone said Serbian. */
+    expect_lang(d, "Што е ова", "mk");
     /* Russian/Ukrainian function words (locales/words/ru-uk.txt). */
     expect_lang(d, "буде завтра", "uk");
     expect_lang(d, "ви де", "uk");
