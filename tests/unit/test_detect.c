@@ -118,6 +118,11 @@ static void test_short_messages(void **state)
     /* Macedonian "што е ова" ("what is this"): its grammatical words
      * (locales/words/cyrillic.txt) decide, the letters alone said Serbian. */
     expect_lang(d, "Што е ова", "mk");
+    /* Persian "to the house": "به" (locales/words/arabic.txt) makes it
+     * surer (0.98 from the letters alone). */
+    pl_detect_result fa = detect(d, "به خانه");
+    assert_string_equal(fa.language, "fa");
+    assert_true(fa.confidence > 0.99);
     /* Russian/Ukrainian function words (locales/words/ru-uk.txt). */
     expect_lang(d, "буде завтра", "uk");
     expect_lang(d, "ви де", "uk");
