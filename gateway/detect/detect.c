@@ -351,18 +351,18 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     mt.text = text;
     mt.len = len;
     mt.ready = false;
-    if (set->n > 1) {
+    if (set->n > 1)
         pl__score_text(d, text, len, main, set, cand, score);
-        /* Function words settle the pairs the n-grams leave close; by now
-         * pruning has usually removed one of a pair, which saves the work. */
-        pl__words_apply(d->words, &mt, cand, score, LL_TEMPERATURE);
-    }
     /* Only the candidates left matter from here on (in model order). */
     uint8_t left[PL__LANG_MAX];
     size_t nleft = 0;
     for (size_t k = 0; k < set->n; k++)
         if (cand[set->list[k]])
             left[nleft++] = set->list[k];
+    /* Function words settle the pairs the n-grams leave close; by now
+     * pruning has usually removed one of a pair, which saves the work. */
+    if (nleft > 1)
+        pl__words_apply(d->words, &mt, cand, left, nleft, score, LL_TEMPERATURE);
     for (size_t k = 0; k < nleft; k++)
         score[left[k]] /= LL_TEMPERATURE;
     pl__prior_apply(m, hints, nhints, score);

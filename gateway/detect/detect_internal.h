@@ -175,7 +175,7 @@ void pl__varieties_bind(pl__varieties *v, const pl__model *m);
  * n-gram model confuses.
  */
 void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
-                     double *score, double scale);
+                     const uint8_t *left, size_t nleft, double *score, double scale);
 
 /* Resolves the language names of the function-word files against the model, once. */
 void pl__words_bind(pl__varieties *w, const pl__model *m);

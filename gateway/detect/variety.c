@@ -56,6 +56,7 @@ typedef struct vfile {
     char_set sets[MAX_VARIETIES];
     int nsets;
     int model_lang[MAX_VARIETIES]; /* words files: model index of each name, or -1 */
+    bool has_lang[PL__LANG_MAX];   /* words files: model languages it names */
     /* Markers that are one whole word, found through a hash table of
      * word_size slots (word_slot: 1 + marker index, 0 when free); the other
      * markers (phrases, prefixes, suffixes, substrings) are listed in
@@ -238,8 +239,6 @@ static size_t normalize_words(const pl_detector *d, const char *s, size_t len, c
     return o;
 }
 
-static uint32_t word_hash(const char *w, size_t n);
-
 static void marktext_ready(pl__marktext *mt)
 {
     if (mt->ready)
@@ -247,24 +246,27 @@ static void marktext_ready(pl__marktext *mt)
     mt->n = normalize_words(mt->d, mt->text, mt->len, mt->norm, sizeof mt->norm);
     mt->pairs_ready = false;
     mt->ready = true;
-    /* Each word once, for all the marker files. */
-    const char *p = mt->norm;
+    /* Each word once, for all the marker files: its place and its hash
+     * (word_hash, computed on the way). */
+    const unsigned char *p = (const unsigned char *)mt->norm;
     mt->nwords = 0;
     while (*p) {
-        while (*p == ' ')
+        if (*p == ' ') {
             p++;
-        if (*p == '\0')
-            break;
+            continue;
+        }
         if (mt->nwords == PL__MARK_WORDS)
             break;
-        size_t n = strcspn(p, " ");
-        mt->words[mt->nwords].off = (uint16_t)(p - mt->norm);
-        mt->words[mt->nwords].len = (uint16_t)n;
-        mt->words[mt->nwords].hash = word_hash(p, n);
+        const unsigned char *start = p;
+        uint32_t h = 2166136261u;
+        for (; *p && *p != ' '; p++)
+            h = (h ^ *p) * 16777619u;
+        mt->words[mt->nwords].off = (uint16_t)((const char *)start - mt->norm);
+        mt->words[mt->nwords].len = (uint16_t)(p - start);
+        mt->words[mt->nwords].hash = h;
         mt->nwords++;
-        p += n;
     }
-    mt->rest = (size_t)(p - mt->norm);
+    mt->rest = (size_t)((const char *)p - mt->norm);
 }
 
 /* The byte-pair set, built only when a marker other than a word is tested. */
@@ -795,11 +797,14 @@ void pl__words_bind(pl__varieties *w, const pl__model *m)
 {
     for (size_t i = 0; w && i < w->nfiles; i++) {
         vfile *f = &w->files[i];
+        memset(f->has_lang, 0, sizeof f->has_lang);
         for (int k = 0; k < f->nvar; k++) {
             f->model_lang[k] = -1;
             for (uint32_t l = 0; l < m->nlangs; l++)
-                if (strcmp(m->langs[l].code, f->names[k]) == 0)
+                if (strcmp(m->langs[l].code, f->names[k]) == 0) {
                     f->model_lang[k] = (int)l;
+                    f->has_lang[l] = true;
+                }
         }
     }
 }
@@ -820,14 +825,20 @@ static void add_word_weight(const marker *mk, void *vctx)
 }
 
 void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
-                     double *score, double scale)
+                     const uint8_t *left, size_t nleft, double *score, double scale)
 {
     for (size_t i = 0; w && i < w->nfiles; i++) {
         const vfile *f = &w->files[i];
-        /* Only when at least two of the file's languages are still in the race. */
+        /* Only when at least two of the file's languages are still in the
+         * race; counted over the shorter of the two lists. */
         int any = 0;
-        for (int k = 0; k < f->nvar && any < 2; k++)
-            any += f->model_lang[k] >= 0 && cand[f->model_lang[k]];
+        if (nleft < (size_t)f->nvar) {
+            for (size_t k = 0; k < nleft && any < 2; k++)
+                any += f->has_lang[left[k]];
+        } else {
+            for (int k = 0; k < f->nvar && any < 2; k++)
+                any += f->model_lang[k] >= 0 && cand[f->model_lang[k]];
+        }
         if (any < 2)
             continue;
         words_ctx ctx = {f, cand, score, scale};
