@@ -234,6 +234,13 @@ static void test_long_text(void **state)
         assert_true(r.confidence > 0.0 && r.confidence <= 1.0);
         free(text);
     }
+    /* Markers past the first 512 words of a message (found word by word
+     * after the words listed beforehand) still count. */
+    char many[4096] = "";
+    for (int i = 0; i < 600; i++)
+        strcat(many, "the ");
+    strcat(many, "favourite colour");
+    expect_variety(d, many, "en", "en-GB");
 }
 
 /* Text that is already NFC is scored as it is; text NFC would change (a
