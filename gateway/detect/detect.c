@@ -56,7 +56,8 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
         rc = pl_error_set(err, PL_ELIMIT, "locales path too long");
         goto fail;
     }
-    if ((rc = pl__model_open(path, &d->model, err)) < 0)
+    if ((rc = pl__model_open(path, &d->model, err)) < 0 ||
+        (rc = pl__codes_build(&d->model, err)) < 0)
         goto fail;
     snprintf(path, sizeof path, "%s/%s", locales_dir, VARIETY_DIR);
     if ((rc = pl__varieties_load(path, &d->varieties, err)) < 0)

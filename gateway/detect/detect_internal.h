@@ -48,6 +48,7 @@ typedef struct pl__model {
     const pl__lang_row *langs;
     const uint32_t *dir;     /* (1 << bits) + 1 byte offsets into records */
     const uint8_t *records;  /* fingerprint, count, postings; see model.c */
+    uint8_t *codes;          /* 1 + the language of each short code (priors.c) */
 } pl__model;
 
 /* Bytes before a record's postings: u32 fingerprint, u8 count. */
@@ -187,6 +188,11 @@ void pl__words_bind(pl__varieties *w, const pl__model *m);
  */
 void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
                      size_t nhints, double *logp);
+
+/* The table from language codes of up to three letters (aliases included)
+ * to model languages, so that a list of allowed languages is read without
+ * comparing strings; once, at open. */
+int pl__codes_build(pl__model *m, pl_error *err);
 
 /* Language part of a locale ("es-MX" -> "es", "zh_Hant" -> "zh", "yue" -> "zh"). */
 void pl__locale_language(const char *locale, char *out, size_t size);

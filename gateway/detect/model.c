@@ -137,6 +137,7 @@ int pl__model_open(const char *path, pl__model *m, pl_error *err)
 
 void pl__model_close(pl__model *m)
 {
+    free(m->codes);
     if (m->base)
         munmap((void *)m->base, m->size);
     memset(m, 0, sizeof *m);

@@ -188,6 +188,50 @@ void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
         logp[l] += log(uniform + mass[l] * scale);
 }
 
+/* Slots of the code table: codes of up to three letters, 1 to 26 each, 0
+ * past the end. */
+#define CODE_SPACE (27 * 27 * 27)
+
+/* The code table's slot for the letters s[0..n), n from 1 to 3. */
+static size_t code_slot(const char *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < 3; i++)
+        k = k * 27 + (i < n ? (size_t)(tolower((unsigned char)s[i]) - 'a' + 1) : 0);
+    return k;
+}
+
+int pl__codes_build(pl__model *m, pl_error *err)
+{
+    m->codes = calloc(CODE_SPACE, 1);
+    if (m->codes == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    /* What pl__locale_language and find_lang answer for a code of one to
+     * three letters: the aliases first, then the model's own codes. */
+    for (uint32_t l = 0; l < m->nlangs; l++) {
+        size_t n = strlen(m->langs[l].code);
+        if (n >= 1 && n <= 3)
+            m->codes[code_slot(m->langs[l].code, n)] = (uint8_t)(l + 1);
+    }
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        m->codes[code_slot(aliases[i][0], strlen(aliases[i][0]))] =
+            (uint8_t)(find_lang(m, aliases[i][1]) + 1);
+    return 0;
+}
+
+/* The model language of a locale's language part ("pt-BR" -> pt), or -1. */
+static int locale_lang(const pl__model *m, const char *tok)
+{
+    size_t n = 0;
+    while (n < 4 && tok[n] >= 0 && isalpha((unsigned char)tok[n]))
+        n++;
+    if (n >= 1 && n <= 3 && m->codes)
+        return m->codes[code_slot(tok, n)] - 1;
+    char code[16];
+    pl__locale_language(tok, code, sizeof code);
+    return code[0] ? find_lang(m, code) : -1;
+}
+
 int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t nhints,
                        bool *only, pl_error *err)
 {
@@ -201,14 +245,13 @@ int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t n
         while (*p) {
             size_t n = strcspn(p, ", \t");
             if (n > 0) {
-                char tok[32], code[16];
+                char tok[32];
                 if (n >= sizeof tok)
                     return pl_error_set(err, PL_EINVAL, "allowed languages: \"%.*s\" is not a "
                                         "language code", (int)n, p);
                 memcpy(tok, p, n);
                 tok[n] = '\0';
-                pl__locale_language(tok, code, sizeof code);
-                int l = code[0] ? find_lang(m, code) : -1;
+                int l = locale_lang(m, tok);
                 if (l < 0)
                     return pl_error_set(err, PL_EINVAL, "allowed languages: unknown language "
                                         "\"%s\"", tok);
