@@ -139,55 +139,6 @@ static size_t parse_accept_language(const char *v, weighted_tag *tags, size_t ma
     return n;
 }
 
-void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
-                     size_t nhints, double *logp)
-{
-    if (nhints == 0)
-        return; /* a uniform prior changes no ranking */
-    double mass[PL__LANG_MAX] = {0};
-    double claimed = 0.0;
-
-    for (size_t h = 0; h < nhints; h++) {
-        const char *v = hints[h].value;
-        weighted_tag tags[MAX_TAGS];
-        size_t nt = 0;
-        if (v == NULL || *v == '\0' || hints[h].kind == PL_HINT_ONLY)
-            continue;
-        if (hints[h].kind == PL_HINT_ACCEPT_LANGUAGE) {
-            nt = parse_accept_language(v, tags, MAX_TAGS);
-        } else if (hints[h].kind == PL_HINT_REGION && is_region_code(v)) {
-            region_language(v, tags[0].lang, sizeof tags[0].lang);
-            pl__locale_language(tags[0].lang, tags[0].lang, sizeof tags[0].lang);
-            tags[0].q = 1.0;
-            nt = tags[0].lang[0] ? 1 : 0;
-        } else {
-            pl__locale_language(v, tags[0].lang, sizeof tags[0].lang);
-            tags[0].q = 1.0;
-            nt = tags[0].lang[0] ? 1 : 0;
-        }
-        double qsum = 0.0;
-        for (size_t t = 0; t < nt; t++)
-            if (find_lang(m, tags[t].lang) >= 0)
-                qsum += tags[t].q;
-        if (qsum <= 0.0)
-            continue;
-        double w = hint_weight(hints[h].kind);
-        for (size_t t = 0; t < nt; t++) {
-            int l = find_lang(m, tags[t].lang);
-            if (l >= 0)
-                mass[l] += w * tags[t].q / qsum;
-        }
-        claimed += w;
-    }
-    if (claimed <= 0.0)
-        return;
-    /* Scale the hints down together when they claim too much. */
-    double scale = claimed > MAX_HINT_MASS ? MAX_HINT_MASS / claimed : 1.0;
-    double uniform = (1.0 - claimed * scale) / m->nlangs;
-    for (uint32_t l = 0; l < m->nlangs; l++)
-        logp[l] += log(uniform + mass[l] * scale);
-}
-
 /* Slots of the code table: codes of up to three letters, 1 to 26 each, 0
  * past the end. */
 #define CODE_SPACE (27 * 27 * 27)
@@ -230,6 +181,56 @@ static int locale_lang(const pl__model *m, const char *tok)
     char code[16];
     pl__locale_language(tok, code, sizeof code);
     return code[0] ? find_lang(m, code) : -1;
+}
+
+void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
+                     size_t nhints, double *logp)
+{
+    if (nhints == 0)
+        return; /* a uniform prior changes no ranking */
+    double mass[PL__LANG_MAX] = {0};
+    double claimed = 0.0;
+
+    for (size_t h = 0; h < nhints; h++) {
+        const char *v = hints[h].value;
+        weighted_tag tags[MAX_TAGS];
+        size_t nt = 0;
+        if (v == NULL || *v == '\0' || hints[h].kind == PL_HINT_ONLY)
+            continue;
+        if (hints[h].kind == PL_HINT_ACCEPT_LANGUAGE) {
+            nt = parse_accept_language(v, tags, MAX_TAGS);
+        } else if (hints[h].kind == PL_HINT_REGION && is_region_code(v)) {
+            region_language(v, tags[0].lang, sizeof tags[0].lang);
+            pl__locale_language(tags[0].lang, tags[0].lang, sizeof tags[0].lang);
+            tags[0].q = 1.0;
+            nt = tags[0].lang[0] ? 1 : 0;
+        } else {
+            pl__locale_language(v, tags[0].lang, sizeof tags[0].lang);
+            tags[0].q = 1.0;
+            nt = tags[0].lang[0] ? 1 : 0;
+        }
+        double qsum = 0.0;
+        int lang[MAX_TAGS];
+        for (size_t t = 0; t < nt; t++) {
+            lang[t] = locale_lang(m, tags[t].lang);
+            if (lang[t] >= 0)
+                qsum += tags[t].q;
+        }
+        if (qsum <= 0.0)
+            continue;
+        double w = hint_weight(hints[h].kind);
+        for (size_t t = 0; t < nt; t++)
+            if (lang[t] >= 0)
+                mass[lang[t]] += w * tags[t].q / qsum;
+        claimed += w;
+    }
+    if (claimed <= 0.0)
+        return;
+    /* Scale the hints down together when they claim too much. */
+    double scale = claimed > MAX_HINT_MASS ? MAX_HINT_MASS / claimed : 1.0;
+    double uniform = (1.0 - claimed * scale) / m->nlangs;
+    for (uint32_t l = 0; l < m->nlangs; l++)
+        logp[l] += log(uniform + mass[l] * scale);
 }
 
 int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t nhints,
