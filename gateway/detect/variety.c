@@ -745,7 +745,7 @@ void pl__varieties_decide(const pl__varieties *v, uint8_t lang_index, pl__markte
     for (int i = 0; i < f->nvar; i++)
         total[i] = text_score[i];
     for (size_t h = 0; h < nhints; h++) {
-        if (hints[h].value == NULL)
+        if (hints[h].value == NULL || hints[h].kind == PL_HINT_ONLY)
             continue;
         const char *hv = NULL;
         if (hints[h].kind == PL_HINT_ACCEPT_LANGUAGE) {
