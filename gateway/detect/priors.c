@@ -243,24 +243,36 @@ int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t n
             continue;
         const char *p = hints[h].value ? hints[h].value : "";
         size_t found = 0;
-        while (*p) {
-            size_t n = strcspn(p, ", \t");
-            if (n > 0) {
+        for (;;) {
+            while (*p == ',' || *p == ' ' || *p == '\t')
+                p++;
+            if (*p == '\0')
+                break;
+            /* A code of one to three ASCII letters alone (the usual case)
+             * is read from the table; anything else goes the long way. */
+            size_t n = 0, letters = 0;
+            while (p[n] && p[n] != ',' && p[n] != ' ' && p[n] != '\t') {
+                letters += letters == n && ((p[n] | 0x20) >= 'a' && (p[n] | 0x20) <= 'z');
+                n++;
+            }
+            int l;
+            if (letters == n && n <= 3 && m->codes) {
+                l = m->codes[code_slot(p, n)] - 1;
+            } else {
                 char tok[32];
                 if (n >= sizeof tok)
                     return pl_error_set(err, PL_EINVAL, "allowed languages: \"%.*s\" is not a "
                                         "language code", (int)n, p);
                 memcpy(tok, p, n);
                 tok[n] = '\0';
-                int l = locale_lang(m, tok);
-                if (l < 0)
-                    return pl_error_set(err, PL_EINVAL, "allowed languages: unknown language "
-                                        "\"%s\"", tok);
-                only[l] = true;
-                found++;
+                l = locale_lang(m, tok);
             }
+            if (l < 0)
+                return pl_error_set(err, PL_EINVAL, "allowed languages: unknown language "
+                                    "\"%.*s\"", (int)n, p);
+            only[l] = true;
+            found++;
             p += n;
-            p += strspn(p, ", \t");
         }
         if (found == 0)
             return pl_error_set(err, PL_EINVAL, "allowed languages: empty list");
