@@ -143,12 +143,12 @@ static size_t parse_accept_language(const char *v, weighted_tag *tags, size_t ma
  * past the end. */
 #define CODE_SPACE (27 * 27 * 27)
 
-/* The code table's slot for the letters s[0..n), n from 1 to 3. */
+/* The code table's slot for the ASCII letters s[0..n), n from 1 to 3. */
 static size_t code_slot(const char *s, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < 3; i++)
-        k = k * 27 + (i < n ? (size_t)(tolower((unsigned char)s[i]) - 'a' + 1) : 0);
+        k = k * 27 + (i < n ? (size_t)(((unsigned char)s[i] | 0x20) - 'a' + 1) : 0);
     return k;
 }
 
