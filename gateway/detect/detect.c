@@ -277,6 +277,7 @@ static void restrict_candidates(const pl__script_cands *set, const bool *only,
 {
     *out = *set;
     out->n = 0;
+    out->restricted = true;
     memset(out->cand, 0, sizeof out->cand);
     memset(&out->alive, 0, sizeof out->alive);
     for (size_t k = 0; k < set->n; k++) {

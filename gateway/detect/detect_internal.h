@@ -234,6 +234,8 @@ typedef struct pl__script_cands {
      * model keeps the languages of a script together, so vector work over
      * many candidates covers only these (score.c). */
     size_t nblocks;
+    /* Only some of the script's languages (PL_HINT_ONLY). */
+    bool restricted;
 } pl__script_cands;
 
 struct pl_detector {
@@ -247,6 +249,8 @@ struct pl_detector {
     int32_t prune_margin; /* in units */
     int32_t watch_limit;  /* in units */
     int32_t watch_allowance;
+    int32_t watch_limit_only;     /* the same with PL_HINT_ONLY (score.c) */
+    int32_t watch_allowance_only;
     /* Per order n, the value of a posting of quantized score q (score.c). */
     int32_t qv[PL__NGRAM_MAX + 1][256];
     /* ln P(unseen character) per language, less the backoff step. */

@@ -51,6 +51,16 @@
 #define WATCH_ALLOWANCE 1.0
 #define WATCH_READMIT_MAX 2
 
+/*
+ * With only some languages allowed (PL_HINT_ONLY), the leader is compared
+ * with the best allowed language instead: a language the operator ruled
+ * out then no longer brings the dropped candidates back for nothing. The
+ * shortfalls are smaller, so there is no allowance and a lower limit;
+ * chosen on the development set like the two above.
+ */
+#define WATCH_LIMIT_ONLY 5.0
+#define WATCH_ALLOWANCE_ONLY 0.0
+
 /* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
 #define SCRATCH (PL__LANG_PAD - 1)
 
@@ -73,6 +83,8 @@ int pl__score_init(pl_detector *d, pl_error *err)
     d->prune_margin = (int32_t)lround(PRUNE_MARGIN / d->unit);
     d->watch_limit = (int32_t)lround(WATCH_LIMIT / d->unit);
     d->watch_allowance = (int32_t)lround(WATCH_ALLOWANCE / d->unit);
+    d->watch_limit_only = (int32_t)lround(WATCH_LIMIT_ONLY / d->unit);
+    d->watch_allowance_only = (int32_t)lround(WATCH_ALLOWANCE_ONLY / d->unit);
     for (int n = 0; n <= PL__NGRAM_MAX; n++)
         for (int q = 0; q < 256; q++)
             d->qv[n][q] = n * d->backoff - 10 * q;
@@ -480,10 +492,18 @@ static void watch_word(scorer *sc)
     const int32_t *v = ready_vector(sc, &best);
     if (v == NULL)
         return;
+    int32_t allowance = sc->d->watch_allowance, limit = sc->d->watch_limit;
+    if (sc->set->restricted) {
+        best = INT32_MIN;
+        for (size_t k = 0; k < sc->set->n; k++)
+            best = v[sc->set->list[k]] > best ? v[sc->set->list[k]] : best;
+        allowance = sc->d->watch_allowance_only;
+        limit = sc->d->watch_limit_only;
+    }
     uint8_t leader = leader_of(sc);
-    int32_t c = sc->cusum + best - v[leader] - sc->d->watch_allowance;
+    int32_t c = sc->cusum + best - v[leader] - allowance;
     sc->cusum = c > 0 ? c : 0;
-    if (sc->cusum > sc->d->watch_limit)
+    if (sc->cusum > limit)
         readmit(sc, leader);
 }
 
