@@ -186,7 +186,10 @@ static int locale_lang(const pl__model *m, const char *tok)
 void pl__prior_apply(const pl__model *m, const pl_detect_hint *hints,
                      size_t nhints, double *logp)
 {
-    if (nhints == 0)
+    size_t usable = 0;
+    for (size_t h = 0; h < nhints; h++)
+        usable += hints[h].kind != PL_HINT_ONLY && hints[h].value && *hints[h].value;
+    if (usable == 0)
         return; /* a uniform prior changes no ranking */
     double mass[PL__LANG_MAX] = {0};
     double claimed = 0.0;
