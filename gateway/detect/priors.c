@@ -170,13 +170,21 @@ int pl__codes_build(pl__model *m, pl_error *err)
     return 0;
 }
 
+static bool ascii_letter(char c)
+{
+    unsigned lc = (unsigned char)c | 0x20;
+    return lc >= 'a' && lc <= 'z';
+}
+
 /* The model language of a locale's language part ("pt-BR" -> pt), or -1. */
 static int locale_lang(const pl__model *m, const char *tok)
 {
     size_t n = 0;
-    while (n < 4 && tok[n] >= 0 && isalpha((unsigned char)tok[n]))
+    while (n < 4 && ascii_letter(tok[n]))
         n++;
-    if (n >= 1 && n <= 3 && m->codes)
+    /* The same prefix pl__locale_language would take (it stops at the
+     * first character that is not a letter). */
+    if (n >= 1 && n <= 3 && !isalpha((unsigned char)tok[n]) && m->codes)
         return m->codes[code_slot(tok, n)] - 1;
     char code[16];
     pl__locale_language(tok, code, sizeof code);
@@ -255,7 +263,7 @@ int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t n
              * is read from the table; anything else goes the long way. */
             size_t n = 0, letters = 0;
             while (p[n] && p[n] != ',' && p[n] != ' ' && p[n] != '\t') {
-                letters += letters == n && ((p[n] | 0x20) >= 'a' && (p[n] | 0x20) <= 'z');
+                letters += letters == n && ascii_letter(p[n]);
                 n++;
             }
             int l;
