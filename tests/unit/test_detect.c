@@ -350,6 +350,12 @@ static void test_only_languages(void **state)
     assert_string_equal(r.language, "pt");
     r = detect_h(d, "唔該晒", two, 2);
     assert_string_equal(r.language, "zh");
+    /* Codes in capitals, and other standards' codes (iw, fil). */
+    pl_detect_hint caps = {PL_HINT_ONLY, "IW,FIL\tEN"};
+    r = detect_h(d, "שלום, ההזמנה שלי", &caps, 1);
+    assert_string_equal(r.language, "he");
+    r = detect_h(d, "salamat po sa tulong ninyo", &caps, 1);
+    assert_string_equal(r.language, "tl");
     /* A script none of the languages is written in: und. */
     r = detect_h(d, "สวัสดีครับ", two, 2);
     assert_string_equal(r.language, "und");
@@ -358,6 +364,8 @@ static void test_only_languages(void **state)
     pl_detect_hint bad = {PL_HINT_ONLY, "en,xx"};
     assert_int_equal(pl_detect_text(d, "hello", 5, &bad, 1, &r, &err), PL_EINVAL);
     assert_non_null(strstr(err.message, "\"xx\""));
+    pl_detect_hint word = {PL_HINT_ONLY, "english"};
+    assert_int_equal(pl_detect_text(d, "hello", 5, &word, 1, &r, &err), PL_EINVAL);
     pl_detect_hint empty = {PL_HINT_ONLY, " , "};
     assert_int_equal(pl_detect_text(d, "hello", 5, &empty, 1, &r, &err), PL_EINVAL);
 }
