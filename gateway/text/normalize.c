@@ -141,13 +141,25 @@ static int32_t clean_u16(UChar *u, int32_t n, unsigned flags)
     return o;
 }
 
+/* ICU's normalizer for `form`, in *nz. */
+static int get_normalizer(pl_text_form form, const UNormalizer2 **nz, pl_error *err)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    if (form != PL_TEXT_NFC && form != PL_TEXT_NFKC)
+        return pl_error_set(err, PL_EINVAL, "unknown normalization form %d", (int)form);
+    *nz = form == PL_TEXT_NFKC ? unorm2_getNFKCInstance(&st) : unorm2_getNFCInstance(&st);
+    if (U_FAILURE(st))
+        return pl__icu_error(err, st, "loading the normalizer");
+    return 0;
+}
+
 static int normalize_u16(UChar **u, int32_t *n, pl_text_form form, pl_error *err)
 {
     UErrorCode st = U_ZERO_ERROR;
-    const UNormalizer2 *nz = form == PL_TEXT_NFKC ? unorm2_getNFKCInstance(&st)
-                                                  : unorm2_getNFCInstance(&st);
-    if (U_FAILURE(st))
-        return pl__icu_error(err, st, "loading the normalizer");
+    const UNormalizer2 *nz;
+    int rc = get_normalizer(form, &nz, err);
+    if (rc < 0)
+        return rc;
     /* Most chat text is already normalized; skip the copy then. */
     int32_t done = unorm2_spanQuickCheckYes(nz, *u, *n, &st);
     if (U_FAILURE(st))
@@ -182,16 +194,12 @@ int pl_text_is_normalized(const char *s, size_t len, pl_text_form form, pl_error
 {
     UChar stackbuf[512], *u = stackbuf;
     int32_t n = 0;
+    const UNormalizer2 *nz;
     int rc;
-    if (form != PL_TEXT_NFC && form != PL_TEXT_NFKC)
-        return pl_error_set(err, PL_EINVAL, "unknown normalization form %d", (int)form);
-    if ((rc = pl__text_check_input(s, len, err)) < 0)
+    if ((rc = get_normalizer(form, &nz, err)) < 0 ||
+        (rc = pl__text_check_input(s, len, err)) < 0)
         return rc;
     UErrorCode st = U_ZERO_ERROR;
-    const UNormalizer2 *nz = form == PL_TEXT_NFKC ? unorm2_getNFKCInstance(&st)
-                                                  : unorm2_getNFCInstance(&st);
-    if (U_FAILURE(st))
-        return pl__icu_error(err, st, "loading the normalizer");
     /* A chat message fits on the stack; longer text is converted on the heap. */
     u_strFromUTF8(stackbuf, (int32_t)(sizeof stackbuf / sizeof stackbuf[0]), &n, s,
                   (int32_t)len, &st);
