@@ -239,6 +239,14 @@ static size_t normalize_words(const pl_detector *d, const char *s, size_t len, c
     return o;
 }
 
+static uint32_t word_hash(const char *w, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
+}
+
 static void marktext_ready(pl__marktext *mt)
 {
     if (mt->ready)
@@ -246,9 +254,8 @@ static void marktext_ready(pl__marktext *mt)
     mt->n = normalize_words(mt->d, mt->text, mt->len, mt->norm, sizeof mt->norm);
     mt->pairs_ready = false;
     mt->ready = true;
-    /* Each word once, for all the marker files: its place and its hash
-     * (word_hash, computed on the way). */
-    const unsigned char *p = (const unsigned char *)mt->norm;
+    /* Each word once, for all the marker files: its place and its hash. */
+    const char *p = mt->norm;
     mt->nwords = 0;
     while (*p) {
         if (*p == ' ') {
@@ -257,16 +264,16 @@ static void marktext_ready(pl__marktext *mt)
         }
         if (mt->nwords == PL__MARK_WORDS)
             break;
-        const unsigned char *start = p;
-        uint32_t h = 2166136261u;
-        for (; *p && *p != ' '; p++)
-            h = (h ^ *p) * 16777619u;
-        mt->words[mt->nwords].off = (uint16_t)((const char *)start - mt->norm);
-        mt->words[mt->nwords].len = (uint16_t)(p - start);
-        mt->words[mt->nwords].hash = h;
+        size_t n = 0;
+        while (p[n] && p[n] != ' ')
+            n++;
+        mt->words[mt->nwords].off = (uint16_t)(p - mt->norm);
+        mt->words[mt->nwords].len = (uint16_t)n;
+        mt->words[mt->nwords].hash = word_hash(p, n);
         mt->nwords++;
+        p += n;
     }
-    mt->rest = (size_t)((const char *)p - mt->norm);
+    mt->rest = (size_t)(p - mt->norm);
 }
 
 /* The byte-pair set, built only when a marker other than a word is tested. */
@@ -276,14 +283,6 @@ static void marktext_pairs(pl__marktext *mt)
         return;
     mt->sig = pair_set_build(mt->pairs, mt->norm, mt->n);
     mt->pairs_ready = true;
-}
-
-static uint32_t word_hash(const char *w, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)w[i]) * 16777619u;
-    return h;
 }
 
 /* A needle " word " with no space inside: a whole-word marker. */
