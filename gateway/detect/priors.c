@@ -158,7 +158,8 @@ int pl__codes_build(pl__model *m, pl_error *err)
     if (m->codes == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     /* What pl__locale_language and find_lang answer for a code of one to
-     * three letters: the aliases first, then the model's own codes. */
+     * three letters: the model's own codes, overridden by the aliases,
+     * which pl__locale_language applies before find_lang looks. */
     for (uint32_t l = 0; l < m->nlangs; l++) {
         size_t n = strlen(m->langs[l].code);
         if (n >= 1 && n <= 3)
@@ -176,7 +177,9 @@ static bool ascii_letter(char c)
     return lc >= 'a' && lc <= 'z';
 }
 
-/* The model language of a locale's language part ("pt-BR" -> pt), or -1. */
+/* The model language of a locale's language part ("pt-BR" -> pt), or -1.
+ * A code of one to three ASCII letters (the usual case) is read from the
+ * table; anything else goes the long way. */
 static int locale_lang(const pl__model *m, const char *tok)
 {
     size_t n = 0;
@@ -259,25 +262,16 @@ int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t n
                 p++;
             if (*p == '\0')
                 break;
-            /* A code of one to three ASCII letters alone (the usual case)
-             * is read from the table; anything else goes the long way. */
-            size_t n = 0, letters = 0;
-            while (p[n] && p[n] != ',' && p[n] != ' ' && p[n] != '\t') {
-                letters += letters == n && ascii_letter(p[n]);
+            size_t n = 0;
+            while (p[n] && p[n] != ',' && p[n] != ' ' && p[n] != '\t')
                 n++;
-            }
-            int l;
-            if (letters == n && n <= 3 && m->codes) {
-                l = m->codes[code_slot(p, n)] - 1;
-            } else {
-                char tok[32];
-                if (n >= sizeof tok)
-                    return pl_error_set(err, PL_EINVAL, "allowed languages: \"%.*s\" is not a "
-                                        "language code", (int)n, p);
-                memcpy(tok, p, n);
-                tok[n] = '\0';
-                l = locale_lang(m, tok);
-            }
+            char tok[32];
+            if (n >= sizeof tok)
+                return pl_error_set(err, PL_EINVAL, "allowed languages: \"%.*s\" is not a "
+                                    "language code", (int)n, p);
+            memcpy(tok, p, n);
+            tok[n] = '\0';
+            int l = locale_lang(m, tok);
             if (l < 0)
                 return pl_error_set(err, PL_EINVAL, "allowed languages: unknown language "
                                     "\"%.*s\"", (int)n, p);
