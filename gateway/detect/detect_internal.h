@@ -119,6 +119,14 @@ static inline size_t pl__model_find(const uint8_t *rec, const uint8_t *end, uint
     return 0;
 }
 
+/* Postings of `h` (its bucket, then pl__model_find); returns their number. */
+static inline size_t pl__model_lookup(const pl__model *m, uint64_t h,
+                                      const pl__posting **out)
+{
+    const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
+    return pl__model_find(rec, end, h, out);
+}
+
 /* Copies the string src into dst of `size` bytes, cut short if need be
  * (snprintf's "%s" without the formatting cost). */
 static inline void pl__copy_str(char *dst, size_t size, const char *src)

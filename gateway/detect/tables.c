@@ -160,9 +160,8 @@ static int build_unigrams(pl_detector *d, pl_error *err)
         if (!(info & PL__CH_LETTER) || pl__char_lower(c, info) != c)
             continue; /* only lower-case letters are looked up */
         uint64_t h = pl__ngram_mix(pl__ngram_step(PL__NGRAM_SEED, (uint32_t)c));
-        const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
         const pl__posting *p;
-        size_t cnt = pl__model_find(rec, end, h, &p);
+        size_t cnt = pl__model_lookup(m, h, &p);
         if (cnt < UNI_MIN_POSTINGS)
             continue;
         char *buf = (char *)d->uni;
@@ -199,9 +198,8 @@ static int build_bigrams(pl_detector *d, pl_error *err)
             /* letters[i] then letters[j]: hashed from the last back. */
             uint64_t h = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
             h = pl__ngram_mix(pl__ngram_step(h, (uint32_t)letters[i]));
-            const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
             const pl__posting *p;
-            size_t cnt = pl__model_find(rec, end, h, &p);
+            size_t cnt = pl__model_lookup(m, h, &p);
             if (cnt < BI_MIN_POSTINGS || 2 * (n + 1) > PL__BI_SLOTS)
                 continue;
             char *buf = (char *)d->bi;
@@ -242,9 +240,8 @@ static int build_trigrams(pl_detector *d, pl_error *err)
             for (size_t k = 0; k < nl; k++) {
                 /* letters[k], letters[i], letters[j]. */
                 uint64_t h = pl__ngram_mix(pl__ngram_step(h2, (uint32_t)letters[k]));
-                const uint8_t *end, *rec = pl__model_bucket(m, h, &end);
                 const pl__posting *p;
-                size_t cnt = pl__model_find(rec, end, h, &p);
+                size_t cnt = pl__model_lookup(m, h, &p);
                 if (cnt < TRI_MIN_POSTINGS)
                     continue;
                 size_t vsize = d->nblocks * sizeof *d->tri;
