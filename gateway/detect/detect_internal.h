@@ -225,11 +225,20 @@ typedef struct pl__vec_slot {
     uint32_t idx;
 } pl__vec_slot;
 
+/* Eight 16-bit integers: the ready vectors' values (tables.c). */
+typedef int16_t pl__v8h __attribute__((vector_size(16)));
+
 /* A value per language, readable one by one or four at a time. */
 typedef union pl__langvec {
     pl__v4i v[PL__LANG_PAD / 4];
     int32_t i[PL__LANG_PAD];
 } pl__langvec;
+
+/* A 16-bit value per language, readable one by one or eight at a time. */
+typedef union pl__langvec16 {
+    pl__v8h v[PL__LANG_PAD / 8];
+    int16_t i[PL__LANG_PAD];
+} pl__langvec16;
 
 /* The candidate languages of one script, in three forms the scorer uses. */
 typedef struct pl__script_cands {
@@ -272,20 +281,23 @@ struct pl_detector {
      * distinct pages of 256 entries. */
     uint16_t chpage[256];
     uint32_t *chdata;
-    /* Order-1 values of common letters as whole vectors (tables.c):
-     * uni_idx[c] is 1 + the vector of letter c, or 0. */
+    /*
+     * Ready vectors (tables.c): the values of every language for a common
+     * 1-, 2- or 3-gram, rstride 16-bit values each (64-byte aligned pools).
+     * Nearly every letter reads one, so their size in cache lines is what
+     * counts: 16 bits halve it, and every value fits (pl__score_init).
+     * uni_idx[c] is 1 + the order-1 vector of letter c, or 0; the 2- and
+     * 3-grams are found through hash tables keyed by the n-gram hash.
+     */
     uint16_t *uni_idx;
-    pl__langvec *uni;
-    /* Order-2 values of common 2-grams (tables.c): a hash table from the
-     * n-gram hash to the vector. */
+    int16_t *uni, *bi, *tri;
+    size_t rstride;
     pl__vec_slot *bi_table;
-    pl__langvec *bi;
+    /* The unseen values as a ready vector, for letters without one. */
+    pl__langvec16 unseen16;
     /* The best value in each ready vector, for watching (score.c). */
     int32_t *uni_max, *bi_max, *tri_max;
-    /* Order-3 values of common 3-grams whose last two letters are a common
-     * 2-gram (tables.c), the same way; each vector holds nblocks blocks. */
     pl__vec_slot *tri_table;
-    pl__v4i *tri;
     size_t tri_size; /* a power of two */
     pl__varieties *varieties;
     pl__varieties *words;
@@ -369,24 +381,25 @@ int pl__tables_build(pl_detector *d, pl_error *err);
  * twice the 2-grams kept. */
 #define PL__BI_SLOTS 4096
 
-/* The order-2 vector of the 2-gram of hash h, or NULL. */
-static inline const pl__langvec *find_bigram(const pl_detector *d, uint64_t h)
+/* 1 + the index of the order-2 vector of the 2-gram of hash h, or 0. */
+static inline uint32_t find_bigram(const pl_detector *d, uint64_t h)
 {
     for (size_t slot = (size_t)h & (PL__BI_SLOTS - 1); d->bi_table[slot].idx;
          slot = (slot + 1) & (PL__BI_SLOTS - 1))
         if (d->bi_table[slot].key == h)
-            return &d->bi[d->bi_table[slot].idx - 1];
-    return NULL;
+            return d->bi_table[slot].idx;
+    return 0;
 }
 
-static inline const pl__v4i *find_trigram(const pl_detector *d, uint64_t h)
+/* Likewise for the order-3 vectors. */
+static inline uint32_t find_trigram(const pl_detector *d, uint64_t h)
 {
     size_t mask = d->tri_size - 1;
     for (size_t slot = (size_t)h & mask; d->tri_table[slot].idx;
          slot = (slot + 1) & mask)
         if (d->tri_table[slot].key == h)
-            return &d->tri[(size_t)(d->tri_table[slot].idx - 1) * d->nblocks];
-    return NULL;
+            return d->tri_table[slot].idx;
+    return 0;
 }
 
 

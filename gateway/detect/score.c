@@ -61,6 +61,9 @@
 #define WATCH_LIMIT_ONLY 5.0
 #define WATCH_ALLOWANCE_ONLY 0.0
 
+/* Eight 32-bit integers: a ready vector's values widened (score_position). */
+typedef int32_t pl__v8i __attribute__((vector_size(32)));
+
 /* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
 #define SCRATCH (PL__LANG_PAD - 1)
 
@@ -90,6 +93,11 @@ int pl__score_init(pl_detector *d, pl_error *err)
             d->qv[n][q] = n * d->backoff - 10 * q;
     memset(&d->unseen, 0, sizeof d->unseen);
     memset(d->adj, 0, sizeof d->adj);
+    /* Ready vectors hold 16-bit values (tables.c): the longest backoff and
+     * the worst quantized value must fit. */
+    if (PL__NGRAM_MAX * d->backoff + 10 * 255 > INT16_MAX)
+        return pl_error_set(err, PL_ESYNTAX,
+                            "language model: quantization step %g is too fine", m->qstep);
     for (uint32_t l = 0; l < m->nlangs; l++) {
         d->unseen.i[l] = -10 * m->langs[l].floor_q + d->backoff;
         for (int n = 0; n <= PL__NGRAM_MAX; n++) {
@@ -105,7 +113,7 @@ int pl__score_init(pl_detector *d, pl_error *err)
 typedef struct batch_pos {
     /* The order-1 values of the letter, or the unseen values when the
      * order-1 record must be read (lo == 1). */
-    const int32_t *base;
+    const int16_t *base;
     int lo; /* lowest order looked up */
     uint64_t hash[PL__NGRAM_MAX + 1];
     const uint8_t *rec[PL__NGRAM_MAX + 1];
@@ -167,7 +175,7 @@ static uint64_t hash_letter(const scorer *sc)
  * when the letter has none. *lo is the lowest order the vector does not
  * cover (1 for NULL); *best, when asked for, the best value in it.
  */
-static const int32_t *find_ready(const pl_detector *d, uint32_t c, int nmax,
+static const int16_t *find_ready(const pl_detector *d, uint32_t c, int nmax,
                                  const uint64_t *hash, int *lo, int32_t *best)
 {
     uint16_t u = c < PL__UNI_LIMIT ? d->uni_idx[c] : 0;
@@ -175,24 +183,24 @@ static const int32_t *find_ready(const pl_detector *d, uint32_t c, int nmax,
     if (u == 0)
         return NULL;
     /* Both letters common: the 2-gram may have a ready vector. */
-    const pl__langvec *bi = nmax >= 2 ? find_bigram(d, hash[2]) : NULL;
-    if (bi == NULL) {
+    uint32_t bi = nmax >= 2 ? find_bigram(d, hash[2]) : 0;
+    if (bi == 0) {
         *lo = 2;
         if (best)
             *best = d->uni_max[u - 1];
-        return d->uni[u - 1].i;
+        return d->uni + (size_t)(u - 1) * d->rstride;
     }
-    const pl__v4i *tri = nmax >= 3 ? find_trigram(d, hash[3]) : NULL;
-    if (tri == NULL) {
+    uint32_t tri = nmax >= 3 ? find_trigram(d, hash[3]) : 0;
+    if (tri == 0) {
         *lo = 3;
         if (best)
-            *best = d->bi_max[bi - d->bi];
-        return bi->i;
+            *best = d->bi_max[bi - 1];
+        return d->bi + (size_t)(bi - 1) * d->rstride;
     }
     *lo = 4;
     if (best)
-        *best = d->tri_max[(size_t)(tri - d->tri) / d->nblocks];
-    return (const int32_t *)tri;
+        *best = d->tri_max[tri - 1];
+    return d->tri + (size_t)(tri - 1) * d->rstride;
 }
 
 /* Hashes the n-grams ending at the character just pushed and queues them. */
@@ -204,20 +212,21 @@ static void queue_position(scorer *sc)
     hash_position(sc, bp->nmax, bp->hash);
     bp->base = find_ready(d, sc->last[0], bp->nmax, bp->hash, &bp->lo, NULL);
     if (bp->base == NULL) {
-        bp->base = d->unseen.i;
+        bp->base = d->unseen16.i;
         bp->hash[1] = hash_letter(sc);
     }
     for (int n = bp->lo; n <= bp->nmax; n++)
         pl__model_prefetch(&d->model, bp->hash[n]);
-    /* The ready vector is read when the batch is scored: fetch it now. */
+    /* The ready vector is read when the batch is scored: fetch it now (the
+     * lines of the candidates' blocks, four 16-bit values a block). */
     const char *bv = (const char *)bp->base;
-    for (size_t off = 0; off < sc->set->nblocks * sizeof(pl__v4i); off += 64)
+    for (size_t off = 0; off < sc->set->nblocks * 4 * sizeof(int16_t); off += 64)
         __builtin_prefetch(bv + off);
 }
 
 /* The ready vector of the n-grams ending at the last letter, and in *best
  * the best value in it (see find_ready); NULL when its letter has none. */
-static const int32_t *ready_vector(const scorer *sc, int32_t *best)
+static const int16_t *ready_vector(const scorer *sc, int32_t *best)
 {
     uint64_t hash[4];
     int nmax = sc->wordlen < 3 ? (int)sc->wordlen : 3, lo;
@@ -240,8 +249,7 @@ static void score_position(scorer *sc, const batch_pos *bp)
     int nmax = bp->nmax, lo = bp->lo;
     int32_t *val = sc->val.i;
     const pl__langvec *adj = &d->adj[nmax];
-    const int32_t *base = bp->base;
-    const pl__v4i *basev = (const pl__v4i *)bp->base;
+    const int16_t *base = bp->base;
 
     if (sc->nactive <= TOPDOWN_MAX) {
         uint8_t *slot = sc->slot;
@@ -280,11 +288,13 @@ static void score_position(scorer *sc, const batch_pos *bp)
         return;
     }
     if (sc->dense) {
+        /* Sixteen languages at a time, widened to 32 bits. */
+        const pl__v8h *basev = (const pl__v8h *)bp->base;
         for (size_t b = 0; b < sc->set->nblocks; b += 4) {
-            sc->val.v[b] = basev[b];
-            sc->val.v[b + 1] = basev[b + 1];
-            sc->val.v[b + 2] = basev[b + 2];
-            sc->val.v[b + 3] = basev[b + 3];
+            pl__v8i lo8 = __builtin_convertvector(basev[b / 2], pl__v8i);
+            pl__v8i hi8 = __builtin_convertvector(basev[b / 2 + 1], pl__v8i);
+            memcpy(&sc->val.v[b], &lo8, sizeof lo8);
+            memcpy(&sc->val.v[b + 2], &hi8, sizeof hi8);
         }
     } else {
         for (size_t k = 0; k < sc->nactive; k++)
@@ -489,7 +499,7 @@ static void readmit(scorer *sc, uint8_t leader)
 static void watch_word(scorer *sc)
 {
     int32_t best;
-    const int32_t *v = ready_vector(sc, &best);
+    const int16_t *v = ready_vector(sc, &best);
     if (v == NULL)
         return;
     int32_t allowance = sc->d->watch_allowance, limit = sc->d->watch_limit;

@@ -147,8 +147,19 @@ static void slot_insert(pl__vec_slot *table, size_t size, uint64_t key, uint32_t
     table[slot].idx = idx;
 }
 
+/*
+ * The ready vectors while they are built: 32-bit values, one full
+ * pl__langvec per 1- or 2-gram and nblocks blocks per 3-gram. pack_vectors
+ * turns them into the detector's 16-bit vectors.
+ */
+typedef struct wide_vectors {
+    pl__langvec *uni, *bi;
+    pl__v4i *tri;
+    size_t nuni, nbi, ntri;
+} wide_vectors;
+
 /* The order-1 vectors of the common letters; once, at open. */
-static int build_unigrams(pl_detector *d, pl_error *err)
+static int build_unigrams(pl_detector *d, wide_vectors *w, pl_error *err)
 {
     const pl__model *m = &d->model;
     size_t n = 0, cap = 0; /* cap in bytes, as pl_grow keeps it */
@@ -164,18 +175,19 @@ static int build_unigrams(pl_detector *d, pl_error *err)
         size_t cnt = pl__model_lookup(m, h, &p);
         if (cnt < UNI_MIN_POSTINGS)
             continue;
-        char *buf = (char *)d->uni;
-        if (pl_grow(&buf, &cap, (n + 1) * sizeof *d->uni, 256 * sizeof *d->uni) < 0)
+        char *buf = (char *)w->uni;
+        if (pl_grow(&buf, &cap, (n + 1) * sizeof *w->uni, 256 * sizeof *w->uni) < 0)
             return pl_error_set(err, PL_ENOMEM, "out of memory");
-        d->uni = (pl__langvec *)buf;
-        d->uni[n] = d->unseen;
+        w->uni = (pl__langvec *)buf;
+        w->uni[n] = d->unseen;
         for (size_t i = 0; i < cnt; i++)
-            d->uni[n].i[p[i].lang] = d->qv[1][p[i].q];
+            w->uni[n].i[p[i].lang] = d->qv[1][p[i].q];
         d->uni_idx[c] = (uint16_t)++n;
+        w->nuni = n;
         if (n == UINT16_MAX)
             break;
     }
-    d->uni_max = vector_maxima(d, d->uni ? d->uni->i : NULL, n, PL__LANG_PAD);
+    d->uni_max = vector_maxima(d, w->uni ? w->uni->i : NULL, n, PL__LANG_PAD);
     if (d->uni_max == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
@@ -183,7 +195,7 @@ static int build_unigrams(pl_detector *d, pl_error *err)
 
 /* The order-2 vectors of the common 2-grams; once, at open, after the
  * order-1 vectors, which they start from. */
-static int build_bigrams(pl_detector *d, pl_error *err)
+static int build_bigrams(pl_detector *d, wide_vectors *w, pl_error *err)
 {
     const pl__model *m = &d->model;
     size_t nl, n = 0, cap = 0; /* cap in bytes, as pl_grow keeps it */
@@ -202,27 +214,28 @@ static int build_bigrams(pl_detector *d, pl_error *err)
             size_t cnt = pl__model_lookup(m, h, &p);
             if (cnt < BI_MIN_POSTINGS || 2 * (n + 1) > PL__BI_SLOTS)
                 continue;
-            char *buf = (char *)d->bi;
-            if (pl_grow(&buf, &cap, (n + 1) * sizeof *d->bi, 256 * sizeof *d->bi) < 0) {
+            char *buf = (char *)w->bi;
+            if (pl_grow(&buf, &cap, (n + 1) * sizeof *w->bi, 256 * sizeof *w->bi) < 0) {
                 free(letters);
                 return pl_error_set(err, PL_ENOMEM, "out of memory");
             }
-            d->bi = (pl__langvec *)buf;
-            d->bi[n] = d->uni[d->uni_idx[letters[j]] - 1];
+            w->bi = (pl__langvec *)buf;
+            w->bi[n] = w->uni[d->uni_idx[letters[j]] - 1];
             for (size_t k = 0; k < cnt; k++)
-                d->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
+                w->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
             slot_insert(d->bi_table, PL__BI_SLOTS, h, (uint32_t)++n);
+            w->nbi = n;
         }
     }
     free(letters);
-    d->bi_max = vector_maxima(d, d->bi ? d->bi->i : NULL, n, PL__LANG_PAD);
+    d->bi_max = vector_maxima(d, w->bi ? w->bi->i : NULL, n, PL__LANG_PAD);
     if (d->bi_max == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
 
 /* The order-3 vectors; once, at open, after the order-2 vectors. */
-static int build_trigrams(pl_detector *d, pl_error *err)
+static int build_trigrams(pl_detector *d, wide_vectors *w, pl_error *err)
 {
     const pl__model *m = &d->model;
     size_t nl, n = 0, vcap = 0, kcap = 0; /* in bytes, as pl_grow keeps them */
@@ -234,8 +247,8 @@ static int build_trigrams(pl_detector *d, pl_error *err)
         for (size_t j = 0; j < nl; j++) {
             uint64_t h2 = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
             h2 = pl__ngram_step(h2, (uint32_t)letters[i]);
-            const pl__langvec *bi = find_bigram(d, pl__ngram_mix(h2));
-            if (bi == NULL)
+            uint32_t bi = find_bigram(d, pl__ngram_mix(h2));
+            if (bi == 0)
                 continue;
             for (size_t k = 0; k < nl; k++) {
                 /* letters[k], letters[i], letters[j]. */
@@ -244,23 +257,24 @@ static int build_trigrams(pl_detector *d, pl_error *err)
                 size_t cnt = pl__model_lookup(m, h, &p);
                 if (cnt < TRI_MIN_POSTINGS)
                     continue;
-                size_t vsize = d->nblocks * sizeof *d->tri;
-                char *vbuf = (char *)d->tri, *kbuf = (char *)keys;
+                size_t vsize = d->nblocks * sizeof *w->tri;
+                char *vbuf = (char *)w->tri, *kbuf = (char *)keys;
                 int grown = pl_grow(&vbuf, &vcap, (n + 1) * vsize, 1024 * vsize) == 0 &&
                             pl_grow(&kbuf, &kcap, (n + 1) * sizeof *keys, 1024 * sizeof *keys) == 0;
-                d->tri = (pl__v4i *)vbuf;
+                w->tri = (pl__v4i *)vbuf;
                 keys = (uint64_t *)kbuf;
                 if (!grown) {
                     free(letters);
                     free(keys);
                     return pl_error_set(err, PL_ENOMEM, "out of memory");
                 }
-                pl__v4i *v = &d->tri[n * d->nblocks];
-                memcpy(v, bi->v, d->nblocks * sizeof *v);
+                pl__v4i *v = &w->tri[n * d->nblocks];
+                memcpy(v, w->bi[bi - 1].v, d->nblocks * sizeof *v);
                 int32_t *vi = (int32_t *)v;
                 for (size_t x = 0; x < cnt; x++)
                     vi[p[x].lang] = d->qv[3][p[x].q];
                 keys[n++] = h;
+                w->ntri = n;
             }
         }
     }
@@ -276,18 +290,56 @@ static int build_trigrams(pl_detector *d, pl_error *err)
     for (size_t t = 0; t < n; t++)
         slot_insert(d->tri_table, d->tri_size, keys[t], (uint32_t)t + 1);
     free(keys);
-    d->tri_max = vector_maxima(d, (const int32_t *)d->tri, n, d->nblocks * 4);
+    d->tri_max = vector_maxima(d, (const int32_t *)w->tri, n, d->nblocks * 4);
     if (d->tri_max == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* n vectors of `stride` 32-bit values as 16-bit vectors of d->rstride
+ * values, 64-byte aligned (NULL without memory). */
+static int16_t *narrow(const pl_detector *d, const int32_t *wide, size_t n,
+                       size_t stride)
+{
+    size_t bytes = (n ? n : 1) * d->rstride * sizeof(int16_t);
+    int16_t *out = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (out == NULL)
+        return NULL;
+    for (size_t v = 0; v < n; v++)
+        for (size_t l = 0; l < d->rstride; l++)
+            out[v * d->rstride + l] = (int16_t)wide[v * stride + l];
+    return out;
+}
+
+/* The built vectors in the form the scorer reads. Every value fits in 16
+ * bits: pl__score_init checked the range. */
+static int pack_vectors(pl_detector *d, const wide_vectors *w, pl_error *err)
+{
+    d->rstride = d->nblocks * 4;
+    for (size_t l = 0; l < PL__LANG_PAD; l++)
+        d->unseen16.i[l] = (int16_t)d->unseen.i[l];
+    d->uni = narrow(d, w->uni ? w->uni->i : NULL, w->nuni, PL__LANG_PAD);
+    d->bi = narrow(d, w->bi ? w->bi->i : NULL, w->nbi, PL__LANG_PAD);
+    d->tri = narrow(d, (const int32_t *)w->tri, w->ntri, d->nblocks * 4);
+    if (d->uni == NULL || d->bi == NULL || d->tri == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
 
 int pl__tables_build(pl_detector *d, pl_error *err)
 {
+    wide_vectors w = {0};
     int rc = build_chars(d, err);
     if (rc == 0)
-        rc = build_unigrams(d, err);
+        rc = build_unigrams(d, &w, err);
     if (rc == 0)
-        rc = build_bigrams(d, err);
-    return rc < 0 ? rc : build_trigrams(d, err);
+        rc = build_bigrams(d, &w, err);
+    if (rc == 0)
+        rc = build_trigrams(d, &w, err);
+    if (rc == 0)
+        rc = pack_vectors(d, &w, err);
+    free(w.uni);
+    free(w.bi);
+    free(w.tri);
+    return rc;
 }
