@@ -32,6 +32,7 @@
 #define MAX_SCRIPTS_SEEN 8
 
 static void index_scripts(pl_detector *d);
+static void index_script_codes(pl_detector *d);
 
 const char *pl_detect_default_dir(void)
 {
@@ -68,6 +69,7 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
     pl__varieties_bind(d->varieties, &d->model);
     pl__words_bind(d->words, &d->model);
     index_scripts(d);
+    index_script_codes(d);
     if ((rc = pl__score_init(d, err)) < 0)
         goto fail;
     *out = d;
@@ -243,18 +245,32 @@ static void index_scripts(pl_detector *d)
     }
 }
 
-/* Marks the languages whose training text is mostly in `sc`. */
+/* Per script code of the character table, its ISO 15924 name and 1 + its
+ * candidates in d->scripts (0 for none); once, at open, after
+ * index_scripts. */
+static void index_script_codes(pl_detector *d)
+{
+    for (int sc = 0; sc <= (int)PL__CH_SCRIPT; sc++) {
+        const char *name = uscript_getShortName((UScriptCode)sc);
+        char key[4] = {0};
+        d->script_name[sc] = name;
+        d->script_set[sc] = 0;
+        if (name == NULL)
+            continue;
+        memcpy(key, name, strnlen(name, sizeof key));
+        for (size_t j = 0; j < d->nscripts; j++)
+            if (memcmp(d->scripts[j].key, key, 4) == 0)
+                d->script_set[sc] = (uint8_t)(j + 1);
+    }
+}
+
+/* The languages whose training text is mostly in `sc`, or NULL. */
 static const pl__script_cands *pick_candidates(const pl_detector *d,
                                                UScriptCode sc)
 {
-    const char *name = uscript_getShortName(sc);
-    char key[4] = {0};
-    if (name)
-        memcpy(key, name, strnlen(name, sizeof key));
-    for (size_t j = 0; name && j < d->nscripts; j++)
-        if (memcmp(d->scripts[j].key, key, 4) == 0)
-            return &d->scripts[j];
-    return NULL;
+    if (sc < 0 || sc > (UScriptCode)PL__CH_SCRIPT || d->script_set[sc] == 0)
+        return NULL;
+    return &d->scripts[d->script_set[sc] - 1];
 }
 
 typedef struct ranked {
@@ -263,9 +279,10 @@ typedef struct ranked {
 } ranked;
 
 
-static void set_script(pl_detect_result *out, UScriptCode sc, const survey *sv)
+static void set_script(const pl_detector *d, pl_detect_result *out, UScriptCode sc,
+                       const survey *sv)
 {
-    const char *name = uscript_getShortName(sc);
+    const char *name = sc >= 0 && sc <= (UScriptCode)PL__CH_SCRIPT ? d->script_name[sc] : NULL;
     if (pl__is_japanese_script(sc) && sv->kana)
         name = "Jpan";
     pl__copy_str(out->script, sizeof out->script, name ? name : "Zyyy");
@@ -331,7 +348,7 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     out->letters = letters;
     if (letters == 0)
         goto done;
-    set_script(out, main, &sv);
+    set_script(d, out, main, &sv);
 
     const pl__model *m = &d->model;
     bool cand[PL__LANG_MAX];
@@ -353,14 +370,12 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     mt.text = text;
     mt.len = len;
     mt.ready = false;
-    if (set->n > 1)
-        pl__score_text(d, text, len, main, set, cand, score);
     /* Only the candidates left matter from here on (in model order). */
     uint8_t left[PL__LANG_MAX];
-    size_t nleft = 0;
-    for (size_t k = 0; k < set->n; k++)
-        if (cand[set->list[k]])
-            left[nleft++] = set->list[k];
+    size_t nleft = 1;
+    left[0] = set->list[0];
+    if (set->n > 1)
+        nleft = pl__score_text(d, text, len, main, set, cand, score, left);
     /* Function words settle the pairs the n-grams leave close; by now
      * pruning has usually removed one of a pair, which saves the work. */
     if (nleft > 1)

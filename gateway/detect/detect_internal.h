@@ -259,6 +259,10 @@ struct pl_detector {
     pl__model model;
     pl__script_cands scripts[PL__SCRIPTS_MAX];
     size_t nscripts;
+    /* Per script code (pl__char_script): its ISO 15924 name, and 1 + its
+     * entry in scripts, or 0 (detect.c). */
+    const char *script_name[256];
+    uint8_t script_set[256];
     /* Scores are integers in units of `unit` nats (a tenth of the model's
      * quantization step), so that sums are exact and ties are real ties. */
     double unit;
@@ -407,10 +411,11 @@ static inline uint32_t find_trigram(const pl_detector *d, uint64_t h)
  * Adds to `score` (one double per language of the model) the n-gram
  * log-likelihood of the letters of `text` in script `main`, for the languages
  * of `set`, marked in `cand` (a copy of set->cand). Candidates that fall too
- * far behind are unmarked in `cand` and their score is meaningless.
+ * far behind are unmarked in `cand` and their score is meaningless. The
+ * candidates left are written to `left` in model order; returns how many.
  */
-void pl__score_text(const pl_detector *d, const char *text, size_t len,
-                    UScriptCode main, const pl__script_cands *set, bool *cand,
-                    double *score);
+size_t pl__score_text(const pl_detector *d, const char *text, size_t len,
+                      UScriptCode main, const pl__script_cands *set, bool *cand,
+                      double *score, uint8_t *left);
 
 #endif

@@ -116,6 +116,7 @@ typedef struct batch_pos {
     const int16_t *base;
     int lo; /* lowest order looked up */
     uint64_t hash[PL__NGRAM_MAX + 1];
+    uint32_t slot[PL__NGRAM_MAX + 1]; /* directory slots */
     const uint8_t *rec[PL__NGRAM_MAX + 1];
     const uint8_t *end[PL__NGRAM_MAX + 1];
     int nmax;
@@ -215,12 +216,17 @@ static void queue_position(scorer *sc)
         bp->base = d->unseen16.i;
         bp->hash[1] = hash_letter(sc);
     }
-    for (int n = bp->lo; n <= bp->nmax; n++)
-        pl__model_prefetch(&d->model, bp->hash[n]);
+    for (int n = bp->lo; n <= bp->nmax; n++) {
+        bp->slot[n] = pl__model_slot(&d->model, bp->hash[n]);
+        __builtin_prefetch(&d->model.dir[bp->slot[n]]);
+    }
     /* The ready vector is read when the batch is scored: fetch it now (the
-     * lines of the candidates' blocks, four 16-bit values a block). */
+     * lines of the candidates' blocks, four 16-bit values a block; every
+     * script has at least 8 blocks). */
     const char *bv = (const char *)bp->base;
-    for (size_t off = 0; off < sc->set->nblocks * 4 * sizeof(int16_t); off += 64)
+    __builtin_prefetch(bv);
+    __builtin_prefetch(bv + 64);
+    for (size_t off = 128; off < sc->set->nblocks * 4 * sizeof(int16_t); off += 64)
         __builtin_prefetch(bv + off);
 }
 
@@ -337,7 +343,8 @@ static void flush_batch(scorer *sc)
     for (size_t j = 0; j < sc->nbatch; j++) {
         batch_pos *bp = &sc->batch[j];
         for (int n = bp->lo; n <= bp->nmax; n++) {
-            bp->rec[n] = pl__model_bucket(m, bp->hash[n], &bp->end[n]);
+            bp->rec[n] = m->records + m->dir[bp->slot[n]];
+            bp->end[n] = m->records + m->dir[bp->slot[n] + 1];
             /* A bucket of long records spans lines: fetch up to three. */
             size_t span = (size_t)(bp->end[n] - bp->rec[n]);
             for (size_t off = 0; off < span && off < 192; off += 64)
@@ -572,9 +579,9 @@ static void score_letters(scorer *sc, const char *s, size_t len,
     flush_batch(sc);
 }
 
-void pl__score_text(const pl_detector *d, const char *text, size_t len,
-                    UScriptCode main, const pl__script_cands *set, bool *cand,
-                    double *score)
+size_t pl__score_text(const pl_detector *d, const char *text, size_t len,
+                      UScriptCode main, const pl__script_cands *set, bool *cand,
+                      double *score, uint8_t *left)
 {
     /* On the stack: no allocation per message. Only the part before the
      * batch needs setting up. */
@@ -603,4 +610,6 @@ void pl__score_text(const pl_detector *d, const char *text, size_t len,
         sync_active(&sc);
     for (size_t k = 0; k < sc.nactive; k++)
         score[sc.active[k]] += sc.score.i[sc.active[k]] * d->unit;
+    memcpy(left, sc.active, sc.nactive);
+    return sc.nactive;
 }
