@@ -307,16 +307,58 @@ static void restrict_candidates(const pl__script_cands *set, const bool *only,
     }
 }
 
+struct pl_detect_langset {
+    const pl_detector *d;
+    bool only[PL__LANG_MAX];
+    /* The candidates of each of d->scripts that the set allows. */
+    pl__script_cands scripts[PL__SCRIPTS_MAX];
+};
+
+int pl_detect_langset_new(const pl_detector *d, const char *list,
+                          pl_detect_langset **out, pl_error *err)
+{
+    if (d == NULL || list == NULL || out == NULL)
+        return pl_error_set(err, PL_EINVAL, "invalid argument");
+    *out = NULL;
+    pl_detect_langset *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    pl_detect_hint hint = {PL_HINT_ONLY, list};
+    int rc = pl__only_languages(&d->model, &hint, 1, s->only, err);
+    if (rc < 0) {
+        free(s);
+        return rc;
+    }
+    s->d = d;
+    for (size_t j = 0; j < d->nscripts; j++)
+        restrict_candidates(&d->scripts[j], s->only, &s->scripts[j]);
+    *out = s;
+    return 0;
+}
+
+void pl_detect_langset_free(pl_detect_langset *s)
+{
+    free(s);
+}
+
 int pl_detect_text(const pl_detector *d, const char *text, size_t len,
                    const pl_detect_hint *hints, size_t nhints,
                    pl_detect_result *out, pl_error *err)
+{
+    return pl_detect_text_in(d, NULL, text, len, hints, nhints, out, err);
+}
+
+int pl_detect_text_in(const pl_detector *d, const pl_detect_langset *langs,
+                      const char *text, size_t len, const pl_detect_hint *hints,
+                      size_t nhints, pl_detect_result *out, pl_error *err)
 {
     char *nfc = NULL;
     survey sv;
     size_t letters = 0;
     int rc;
 
-    if (d == NULL || out == NULL || (text == NULL && len > 0) || (hints == NULL && nhints > 0))
+    if (d == NULL || out == NULL || (text == NULL && len > 0) ||
+        (hints == NULL && nhints > 0) || (langs != NULL && langs->d != d))
         return pl_error_set(err, PL_EINVAL, "invalid argument");
     memset(out, 0, sizeof *out);
     pl__copy_str(out->language, sizeof out->language, "und");
@@ -327,6 +369,9 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     int restricted = pl__only_languages(&d->model, hints, nhints, only, err);
     if (restricted < 0)
         return restricted;
+    if (restricted && langs != NULL)
+        for (uint32_t l = 0; l < d->model.nlangs; l++)
+            only[l] = only[l] || langs->only[l];
     if (!survey_text(d, text, len, &sv)) {
         /* The text module words the error and its offset. */
         if ((rc = pl_text_validate_utf8(text, len, NULL, err)) < 0)
@@ -358,6 +403,8 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
     if (set != NULL && restricted) {
         restrict_candidates(set, only, &allowed);
         set = &allowed;
+    } else if (set != NULL && langs != NULL) {
+        set = &langs->scripts[set - d->scripts];
     }
     if (set == NULL || set->n == 0)
         goto done;

@@ -95,6 +95,37 @@ int pl_detect_text(const pl_detector *d, const char *text, size_t len,
                    const pl_detect_hint *hints, size_t nhints,
                    pl_detect_result *out, pl_error *err);
 
+/*
+ * A list of allowed languages read once, for a caller that restricts every
+ * message to the same languages (an operator's configuration, as ELD's
+ * language subset): a PL_HINT_ONLY hint is read again on every call, a set
+ * costs nothing per message. Immutable, so threads may share one.
+ */
+typedef struct pl_detect_langset pl_detect_langset;
+
+/**
+ * Reads `list` (as the value of a PL_HINT_ONLY hint: "en,es,pt-BR") for the
+ * detector `d`; the set is only valid with `d` and must be freed before it.
+ * Returns 0 and stores the set in `*out` (free it with
+ * pl_detect_langset_free()), or PL_EINVAL (unknown code, empty list),
+ * PL_ENOMEM.
+ */
+int pl_detect_langset_new(const pl_detector *d, const char *list,
+                          pl_detect_langset **out, pl_error *err);
+
+/** Frees `s` (NULL is allowed). */
+void pl_detect_langset_free(pl_detect_langset *s);
+
+/**
+ * pl_detect_text() with the answer restricted to the languages of `only`
+ * (NULL: not restricted), as if its list were a PL_HINT_ONLY hint: with
+ * PL_HINT_ONLY hints as well, any of their languages or the set's. The
+ * same errors.
+ */
+int pl_detect_text_in(const pl_detector *d, const pl_detect_langset *only,
+                      const char *text, size_t len, const pl_detect_hint *hints,
+                      size_t nhints, pl_detect_result *out, pl_error *err);
+
 /** Number of languages in the model. */
 size_t pl_detect_language_count(const pl_detector *d);
 

@@ -370,6 +370,63 @@ static void test_only_languages(void **state)
     assert_int_equal(pl_detect_text(d, "hello", 5, &empty, 1, &r, &err), PL_EINVAL);
 }
 
+/* Two results are the same answer, alternatives included. */
+static void assert_same_result(const pl_detect_result *a, const pl_detect_result *b)
+{
+    assert_string_equal(a->language, b->language);
+    assert_string_equal(a->variety, b->variety);
+    assert_string_equal(a->script, b->script);
+    assert_true(a->confidence == b->confidence);
+    assert_int_equal(a->nalt, b->nalt);
+    for (size_t k = 0; k < a->nalt; k++) {
+        assert_string_equal(a->alt[k].language, b->alt[k].language);
+        assert_true(a->alt[k].confidence == b->alt[k].confidence);
+    }
+}
+
+static void test_langset(void **state)
+{
+    const pl_detector *d = *state;
+    pl_error err;
+    pl_detect_result a, b;
+    pl_detect_langset *set = NULL;
+    /* A set read once answers as the same list given as a hint, in every
+     * script: allowed languages, a script with one of them, none. */
+    const char *list = "en,es,pt,fr,de,it,nl,sv,ru,uk,ar,fa,zh";
+    assert_int_equal(pl_detect_langset_new(d, list, &set, &err), 0);
+    pl_detect_hint hint = {PL_HINT_ONLY, list};
+    const char *texts[] = {"ciao, dov'è il mio ordine?", "obrigado pela ajuda",
+                           "Het Samsung Galaxy Tab is kapot", "спасибо за помощь",
+                           "شكرا جزيلا", "谢谢你的帮助", "สวัสดีครับ", "12345", ""};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        assert_int_equal(pl_detect_text(d, texts[i], strlen(texts[i]), &hint, 1, &a, &err), 0);
+        assert_int_equal(pl_detect_text_in(d, set, texts[i], strlen(texts[i]), NULL, 0, &b, &err), 0);
+        assert_same_result(&a, &b);
+    }
+    /* Without a set, as pl_detect_text; with a hint list too, any of both. */
+    assert_int_equal(pl_detect_text_in(d, NULL, "ciao", 4, NULL, 0, &b, &err), 0);
+    a = detect(d, "ciao");
+    assert_same_result(&a, &b);
+    pl_detect_hint it = {PL_HINT_ONLY, "it"};
+    assert_int_equal(pl_detect_text_in(d, set, "grazie mille", 12, &it, 1, &b, &err), 0);
+    assert_string_equal(b.language, "it");
+    assert_int_equal(pl_detect_text_in(d, set, "obrigado", 8, &it, 1, &b, &err), 0);
+    assert_string_equal(b.language, "pt");
+    /* Errors: a bad list, and a set used with another detector. */
+    pl_detect_langset *bad = NULL;
+    assert_int_equal(pl_detect_langset_new(d, "en,xx", &bad, &err), PL_EINVAL);
+    assert_null(bad);
+    assert_non_null(strstr(err.message, "\"xx\""));
+    assert_int_equal(pl_detect_langset_new(d, " , ", &bad, &err), PL_EINVAL);
+    assert_int_equal(pl_detect_langset_new(d, NULL, &bad, &err), PL_EINVAL);
+    pl_detector *other;
+    assert_int_equal(pl_detect_open(locales, &other, &err), 0);
+    assert_int_equal(pl_detect_text_in(other, set, "hello", 5, NULL, 0, &b, &err), PL_EINVAL);
+    pl_detect_close(other);
+    pl_detect_langset_free(set);
+    pl_detect_langset_free(NULL);
+}
+
 static void write_file(const char *path, const void *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -488,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_variety_rules),
         cmocka_unit_test(test_priors),
         cmocka_unit_test(test_only_languages),
+        cmocka_unit_test(test_langset),
         cmocka_unit_test(test_corrupt_files),
         cmocka_unit_test(test_labelled_varieties),
     };
