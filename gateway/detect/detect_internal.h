@@ -274,6 +274,7 @@ struct pl_detector {
     int32_t watch_allowance_only;
     /* Per order n, the value of a posting of quantized score q (score.c). */
     int32_t qv[PL__NGRAM_MAX + 1][256];
+    int16_t qv16[PL__NGRAM_MAX + 1][256]; /* the same in 16 bits */
     /* ln P(unseen character) per language, less the backoff step. */
     pl__langvec unseen;
     /* Per longest order available at a position, the backoff correction

@@ -61,9 +61,6 @@
 #define WATCH_LIMIT_ONLY 5.0
 #define WATCH_ALLOWANCE_ONLY 0.0
 
-/* Eight 32-bit integers: a ready vector's values widened (score_position). */
-typedef int32_t pl__v8i __attribute__((vector_size(32)));
-
 /* A language index no model uses (at most PL__LANG_MAX - 1): a scratch slot. */
 #define SCRATCH (PL__LANG_PAD - 1)
 
@@ -89,8 +86,10 @@ int pl__score_init(pl_detector *d, pl_error *err)
     d->watch_limit_only = (int32_t)lround(WATCH_LIMIT_ONLY / d->unit);
     d->watch_allowance_only = (int32_t)lround(WATCH_ALLOWANCE_ONLY / d->unit);
     for (int n = 0; n <= PL__NGRAM_MAX; n++)
-        for (int q = 0; q < 256; q++)
+        for (int q = 0; q < 256; q++) {
             d->qv[n][q] = n * d->backoff - 10 * q;
+            d->qv16[n][q] = (int16_t)d->qv[n][q];
+        }
     memset(&d->unseen, 0, sizeof d->unseen);
     memset(d->adj, 0, sizeof d->adj);
     /* Ready vectors hold 16-bit values (tables.c): the longest backoff and
@@ -133,6 +132,7 @@ typedef struct scorer {
      * score_position); all ones for the languages still in the race. */
     pl__langvec score;
     pl__langvec val;
+    pl__langvec16 val16; /* dense mode (score_dense) */
     pl__langvec alive;
     /* Top-down: where a posting of each language is written, its own value
      * while it has none at this position, else the scratch slot. */
@@ -241,6 +241,48 @@ static const int16_t *ready_vector(const scorer *sc, int32_t *best)
 }
 
 /*
+ * score_position with many candidates: every language of the script's
+ * blocks is scored with vector operations. The values are kept in 16 bits
+ * (as the ready vector they start from) and widened when added: half the
+ * work of copying and scattering them in 32 bits.
+ */
+static void score_dense(scorer *sc, const batch_pos *bp)
+{
+    const pl_detector *d = sc->d;
+    size_t nv = sc->set->nblocks / 2; /* vectors of eight */
+    const pl__v8h *base = (const pl__v8h *)bp->base;
+    pl__v8h *valv = sc->val16.v;
+    int16_t *val = sc->val16.i;
+    for (size_t k = 0; k < nv; k++)
+        valv[k] = base[k];
+    for (int n = bp->lo; n <= bp->nmax; n++) {
+        const pl__posting *p;
+        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+        const int16_t *qv = d->qv16[n];
+        size_t i = 0;
+        for (; i + 4 <= cnt; i += 4) {
+            val[p[i].lang] = qv[p[i].q];
+            val[p[i + 1].lang] = qv[p[i + 1].q];
+            val[p[i + 2].lang] = qv[p[i + 2].q];
+            val[p[i + 3].lang] = qv[p[i + 3].q];
+        }
+        for (; i < cnt; i++)
+            val[p[i].lang] = qv[p[i].q];
+    }
+    /* Each value twice in a 32-bit lane, shifted down: sign-extended (the
+     * same on either byte order). The others' sums are meaningless; they
+     * are cleared at pruning. */
+    const pl__v4i *adj = d->adj[bp->nmax].v;
+    for (size_t k = 0; k < nv; k++) {
+        pl__v8h v = valv[k];
+        pl__v4i lo = (pl__v4i)__builtin_shufflevector(v, v, 0, 0, 1, 1, 2, 2, 3, 3) >> 16;
+        pl__v4i hi = (pl__v4i)__builtin_shufflevector(v, v, 4, 4, 5, 5, 6, 6, 7, 7) >> 16;
+        sc->score.v[2 * k] += lo + adj[2 * k];
+        sc->score.v[2 * k + 1] += hi + adj[2 * k + 1];
+    }
+}
+
+/*
  * Scores one queued position against every candidate. Orders are visited
  * from 1 up and each posting overwrites its language's value, so a language
  * ends with its longest known context: the backoff result without a branch
@@ -294,18 +336,11 @@ static void score_position(scorer *sc, const batch_pos *bp)
         return;
     }
     if (sc->dense) {
-        /* Sixteen languages at a time, widened to 32 bits. */
-        const pl__v8h *basev = (const pl__v8h *)bp->base;
-        for (size_t b = 0; b < sc->set->nblocks; b += 4) {
-            pl__v8i lo8 = __builtin_convertvector(basev[b / 2], pl__v8i);
-            pl__v8i hi8 = __builtin_convertvector(basev[b / 2 + 1], pl__v8i);
-            memcpy(&sc->val.v[b], &lo8, sizeof lo8);
-            memcpy(&sc->val.v[b + 2], &hi8, sizeof hi8);
-        }
-    } else {
-        for (size_t k = 0; k < sc->nactive; k++)
-            val[sc->active[k]] = base[sc->active[k]];
+        score_dense(sc, bp);
+        return;
     }
+    for (size_t k = 0; k < sc->nactive; k++)
+        val[sc->active[k]] = base[sc->active[k]];
     for (int n = lo; n <= nmax; n++) {
         const pl__posting *p;
         size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
@@ -320,15 +355,7 @@ static void score_position(scorer *sc, const batch_pos *bp)
         for (; i < cnt; i++)
             val[p[i].lang] = qv[p[i].q];
     }
-    if (sc->dense) {
-        /* The others' sums are meaningless; they are cleared at pruning. */
-        for (size_t b = 0; b < sc->set->nblocks; b += 4) {
-            sc->score.v[b] += sc->val.v[b] + adj->v[b];
-            sc->score.v[b + 1] += sc->val.v[b + 1] + adj->v[b + 1];
-            sc->score.v[b + 2] += sc->val.v[b + 2] + adj->v[b + 2];
-            sc->score.v[b + 3] += sc->val.v[b + 3] + adj->v[b + 3];
-        }
-    } else {
+    {
         for (size_t k = 0; k < sc->nactive; k++) {
             uint8_t l = sc->active[k];
             sc->score.i[l] += val[l] + adj->i[l];
