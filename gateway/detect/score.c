@@ -301,9 +301,11 @@ static void score_position(scorer *sc, const batch_pos *bp)
 
     if (sc->nactive <= TOPDOWN_MAX) {
         uint8_t *slot = sc->slot;
+        /* Candidates still without a value at this position. */
+        size_t left = sc->nactive;
         for (size_t k = 0; k < sc->nactive; k++)
             val[sc->active[k]] = base[sc->active[k]];
-        for (int n = nmax; n >= lo; n--) {
+        for (int n = nmax; n >= lo && left > 0; n--) {
             const pl__posting *p;
             size_t cnt =
                 pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
@@ -312,21 +314,21 @@ static void score_position(scorer *sc, const batch_pos *bp)
              * slot points to the scratch slot. No branch. */
             size_t i = 0;
             for (; i + 2 <= cnt; i += 2) {
-                uint8_t a = p[i].lang, b = p[i + 1].lang;
-                val[slot[a]] = qv[p[i].q];
-                slot[a] = SCRATCH;
-                val[slot[b]] = qv[p[i + 1].q];
-                slot[b] = SCRATCH;
+                uint8_t a = slot[p[i].lang];
+                left -= a != SCRATCH;
+                val[a] = qv[p[i].q];
+                slot[p[i].lang] = SCRATCH;
+                uint8_t b = slot[p[i + 1].lang];
+                left -= b != SCRATCH;
+                val[b] = qv[p[i + 1].q];
+                slot[p[i + 1].lang] = SCRATCH;
             }
             if (i < cnt) {
-                val[slot[p[i].lang]] = qv[p[i].q];
+                uint8_t a = slot[p[i].lang];
+                left -= a != SCRATCH;
+                val[a] = qv[p[i].q];
                 slot[p[i].lang] = SCRATCH;
             }
-            size_t left = 0;
-            for (size_t k = 0; k < sc->nactive; k++)
-                left += slot[sc->active[k]] != SCRATCH;
-            if (left == 0)
-                break;
         }
         for (size_t k = 0; k < sc->nactive; k++) {
             uint8_t l = sc->active[k];
