@@ -99,7 +99,9 @@ static void append_raw(char *buf, size_t size, size_t *len, const char *s)
 {
     size_t k = strlen(s);
 
-    if (*len + k >= size)
+    if (*len + 1 >= size)
+        return;
+    if (k > size - 1 - *len)
         k = size - 1 - *len;
     memcpy(buf + *len, s, k);
     *len += k;
