@@ -2,8 +2,8 @@
 # Language-identification benchmark: Parley, CLD2 (best effort) and ELD
 # (large) side by side on lingua's test sets, one core each. Parley and ELD
 # also run restricted to the 22 languages of the goal ("parley22", "eld22":
-# Parley's PL_HINT_ONLY, ELD's language subset), the setting in which the
-# issue's ELD-L figures were measured.
+# Parley's allowed-language set read once, ELD's language subset), the
+# setting in which the ELD-L figures were measured.
 #
 #   tests/bench/langid.sh [BUILDDIR]        (default: build; run `make` first)
 #

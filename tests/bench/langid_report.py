@@ -50,7 +50,7 @@ def main():
     table("Macro-average accuracy (%), the 22 languages of the goal:", L22)
     if restricted:
         table("Macro-average accuracy (%), the 22 languages, each detector restricted to "
-              "those 22 (Parley's PL_HINT_ONLY, ELD's language subset):", L22, restricted)
+              "those 22 (Parley's allowed-language set, ELD's language subset):", L22, restricted)
     table(f"Macro-average accuracy (%), all {len(all_langs)} languages of the test data "
           "(a language a detector does not support counts as wrong):", all_langs)
     table("Indonesian / Malay (macro-average of id and ms):", ["id", "ms"])
