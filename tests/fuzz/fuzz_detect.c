@@ -8,7 +8,9 @@
  * Input: the first byte chooses hints, the rest is the message; with bit 3
  * or 4 of the first byte, the message's first line is also used as an
  * Accept-Language value or as an allowed-languages list (which may be
- * malformed: that must be PL_EINVAL, nothing worse).
+ * malformed: that must be PL_EINVAL, nothing worse). With bit 1, the fixed
+ * allowed-languages list is also given as a set read once
+ * (pl_detect_text_in), which must give the same answer.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,19 @@ static const pl_detector *detector(void)
             abort(); /* the model ships with the source tree */
     }
     return det;
+}
+
+#define FIXED_LIST "en,es,pt-BR,ru,uk,ar,zh"
+
+static const pl_detect_langset *fixed_set(void)
+{
+    static pl_detect_langset *set;
+    if (set == NULL) {
+        pl_error err;
+        if (pl_detect_langset_new(detector(), FIXED_LIST, &set, &err) < 0)
+            abort();
+    }
+    return set;
 }
 
 static void check_result(const pl_detect_result *r)
@@ -63,11 +78,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     line[n] = '\0';
 
     pl_detect_hint hints[5];
-    size_t nh = 0;
+    size_t nh = 0, fixed = SIZE_MAX;
     if (sel & 1)
         hints[nh++] = (pl_detect_hint){PL_HINT_CONVERSATION, "es"};
-    if (sel & 2)
-        hints[nh++] = (pl_detect_hint){PL_HINT_ONLY, "en,es,pt-BR,ru,uk,ar,zh"};
+    if (sel & 2) {
+        fixed = nh;
+        hints[nh++] = (pl_detect_hint){PL_HINT_ONLY, FIXED_LIST};
+    }
     if (sel & 4)
         hints[nh++] = (pl_detect_hint){PL_HINT_REGION, "MX"};
     if (sel & 8)
@@ -82,6 +99,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_result(&r);
     else if (rc != PL_EUTF8 && rc != PL_EINVAL && rc != PL_ELIMIT)
         abort();
+    if (sel & 2) {
+        /* The same hints, with the fixed list as a set instead. */
+        pl_detect_hint others[5];
+        size_t no = 0;
+        for (size_t i = 0; i < nh; i++)
+            if (i != fixed)
+                others[no++] = hints[i];
+        pl_detect_result r2;
+        int rc2 = pl_detect_text_in(detector(), fixed_set(), text, len, others, no, &r2, &err);
+        if (rc2 != rc || (rc == 0 && (strcmp(r.language, r2.language) != 0 ||
+                                      strcmp(r.variety, r2.variety) != 0 ||
+                                      r.confidence != r2.confidence || r.nalt != r2.nalt)))
+            abort();
+    }
 
     char *out = NULL;
     size_t out_len = 0;
