@@ -131,8 +131,7 @@ typedef struct scorer {
      * pruning; the value of the current position so far (see
      * score_position); all ones for the languages still in the race. */
     pl__langvec score;
-    pl__langvec val;
-    pl__langvec16 val16; /* dense mode (score_dense) */
+    pl__langvec16 val16;
     pl__langvec alive;
     /* Top-down: where a posting of each language is written, its own value
      * while it has none at this position, else the scratch slot. */
@@ -241,20 +240,15 @@ static const int16_t *ready_vector(const scorer *sc, int32_t *best)
 }
 
 /*
- * score_position with many candidates: every language of the script's
- * blocks is scored with vector operations. The values are kept in 16 bits
- * (as the ready vector they start from) and widened when added: half the
- * work of copying and scattering them in 32 bits.
+ * Writes each posting of the position's orders lo..nmax over its
+ * language's value in val, from order lo up, so a language ends with its
+ * longest known context: the backoff result without a branch per posting
+ * (most postings belong to languages still in the race, and a
+ * data-dependent branch on each was the main cost). The value of an
+ * order-n posting already holds n backoff steps.
  */
-static void score_dense(scorer *sc, const batch_pos *bp)
+static void scatter_postings(const pl_detector *d, const batch_pos *bp, int16_t *val)
 {
-    const pl_detector *d = sc->d;
-    size_t nv = sc->set->nblocks / 2; /* vectors of eight */
-    const pl__v8h *base = (const pl__v8h *)bp->base;
-    pl__v8h *valv = sc->val16.v;
-    int16_t *val = sc->val16.i;
-    for (size_t k = 0; k < nv; k++)
-        valv[k] = base[k];
     for (int n = bp->lo; n <= bp->nmax; n++) {
         const pl__posting *p;
         size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
@@ -269,10 +263,72 @@ static void score_dense(scorer *sc, const batch_pos *bp)
         for (; i < cnt; i++)
             val[p[i].lang] = qv[p[i].q];
     }
+}
+
+/*
+ * score_position with few candidates: orders are visited from the longest
+ * down, and stop once every candidate has a value, so the long postings
+ * lists of the short n-grams are mostly skipped. A candidate's first
+ * (longest) value is kept: after it, its slot points to the scratch slot.
+ * No branch per posting.
+ */
+static void score_topdown(scorer *sc, const batch_pos *bp)
+{
+    const pl_detector *d = sc->d;
+    uint8_t *slot = sc->slot;
+    int16_t *val = sc->val16.i;
+    /* Candidates still without a value at this position. */
+    size_t left = sc->nactive;
+    for (size_t k = 0; k < sc->nactive; k++)
+        val[sc->active[k]] = bp->base[sc->active[k]];
+    for (int n = bp->nmax; n >= bp->lo && left > 0; n--) {
+        const pl__posting *p;
+        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
+        const int16_t *qv = d->qv16[n];
+        size_t i = 0;
+        for (; i + 2 <= cnt; i += 2) {
+            uint8_t a = slot[p[i].lang];
+            left -= a != SCRATCH;
+            val[a] = qv[p[i].q];
+            slot[p[i].lang] = SCRATCH;
+            uint8_t b = slot[p[i + 1].lang];
+            left -= b != SCRATCH;
+            val[b] = qv[p[i + 1].q];
+            slot[p[i + 1].lang] = SCRATCH;
+        }
+        if (i < cnt) {
+            uint8_t a = slot[p[i].lang];
+            left -= a != SCRATCH;
+            val[a] = qv[p[i].q];
+            slot[p[i].lang] = SCRATCH;
+        }
+    }
+    const pl__langvec *adj = &d->adj[bp->nmax];
+    for (size_t k = 0; k < sc->nactive; k++) {
+        uint8_t l = sc->active[k];
+        sc->score.i[l] += val[l] + adj->i[l];
+        slot[l] = l;
+    }
+}
+
+/*
+ * score_position with many candidates: every language of the script's
+ * blocks is scored with vector operations. The values are kept in 16 bits
+ * (as the ready vector they start from) and widened when added: half the
+ * work of copying and scattering them in 32 bits.
+ */
+static void score_dense(scorer *sc, const batch_pos *bp)
+{
+    size_t nv = sc->set->nblocks / 2; /* vectors of eight */
+    const pl__v8h *base = (const pl__v8h *)bp->base;
+    pl__v8h *valv = sc->val16.v;
+    for (size_t k = 0; k < nv; k++)
+        valv[k] = base[k];
+    scatter_postings(sc->d, bp, sc->val16.i);
     /* Each value twice in a 32-bit lane, shifted down: sign-extended (the
      * same on either byte order). The others' sums are meaningless; they
      * are cleared at pruning. */
-    const pl__v4i *adj = d->adj[bp->nmax].v;
+    const pl__v4i *adj = sc->d->adj[bp->nmax].v;
     for (size_t k = 0; k < nv; k++) {
         pl__v8h v = valv[k];
         pl__v4i lo = (pl__v4i)__builtin_shufflevector(v, v, 0, 0, 1, 1, 2, 2, 3, 3) >> 16;
@@ -283,81 +339,23 @@ static void score_dense(scorer *sc, const batch_pos *bp)
 }
 
 /*
- * Scores one queued position against every candidate. Orders are visited
- * from 1 up and each posting overwrites its language's value, so a language
- * ends with its longest known context: the backoff result without a branch
- * per posting (most postings belong to languages still in the race, and a
- * data-dependent branch on each was the main cost). The value of an order-n
- * posting already holds n backoff steps; adj takes off the steps the
- * language could have had at this position.
+ * Scores one queued position against every candidate: its value for each
+ * is its longest known n-gram's, starting from the ready vector; adj takes
+ * off the backoff steps the language could have had at this position.
+ * Three ways to the same sums, by how many candidates are left.
  */
 static void score_position(scorer *sc, const batch_pos *bp)
 {
-    const pl_detector *d = sc->d;
-    int nmax = bp->nmax, lo = bp->lo;
-    int32_t *val = sc->val.i;
-    const pl__langvec *adj = &d->adj[nmax];
-    const int16_t *base = bp->base;
-
     if (sc->nactive <= TOPDOWN_MAX) {
-        uint8_t *slot = sc->slot;
-        /* Candidates still without a value at this position. */
-        size_t left = sc->nactive;
-        for (size_t k = 0; k < sc->nactive; k++)
-            val[sc->active[k]] = base[sc->active[k]];
-        for (int n = nmax; n >= lo && left > 0; n--) {
-            const pl__posting *p;
-            size_t cnt =
-                pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
-            const int32_t *qv = d->qv[n];
-            /* A candidate's first (longest) value is kept: after it, its
-             * slot points to the scratch slot. No branch. */
-            size_t i = 0;
-            for (; i + 2 <= cnt; i += 2) {
-                uint8_t a = slot[p[i].lang];
-                left -= a != SCRATCH;
-                val[a] = qv[p[i].q];
-                slot[p[i].lang] = SCRATCH;
-                uint8_t b = slot[p[i + 1].lang];
-                left -= b != SCRATCH;
-                val[b] = qv[p[i + 1].q];
-                slot[p[i + 1].lang] = SCRATCH;
-            }
-            if (i < cnt) {
-                uint8_t a = slot[p[i].lang];
-                left -= a != SCRATCH;
-                val[a] = qv[p[i].q];
-                slot[p[i].lang] = SCRATCH;
-            }
-        }
-        for (size_t k = 0; k < sc->nactive; k++) {
-            uint8_t l = sc->active[k];
-            sc->score.i[l] += val[l] + adj->i[l];
-            slot[l] = l;
-        }
-        return;
-    }
-    if (sc->dense) {
+        score_topdown(sc, bp);
+    } else if (sc->dense) {
         score_dense(sc, bp);
-        return;
-    }
-    for (size_t k = 0; k < sc->nactive; k++)
-        val[sc->active[k]] = base[sc->active[k]];
-    for (int n = lo; n <= nmax; n++) {
-        const pl__posting *p;
-        size_t cnt = pl__model_find(bp->rec[n], bp->end[n], bp->hash[n], &p);
-        const int32_t *qv = d->qv[n];
-        size_t i = 0;
-        for (; i + 4 <= cnt; i += 4) {
-            val[p[i].lang] = qv[p[i].q];
-            val[p[i + 1].lang] = qv[p[i + 1].q];
-            val[p[i + 2].lang] = qv[p[i + 2].q];
-            val[p[i + 3].lang] = qv[p[i + 3].q];
-        }
-        for (; i < cnt; i++)
-            val[p[i].lang] = qv[p[i].q];
-    }
-    {
+    } else {
+        int16_t *val = sc->val16.i;
+        for (size_t k = 0; k < sc->nactive; k++)
+            val[sc->active[k]] = bp->base[sc->active[k]];
+        scatter_postings(sc->d, bp, val);
+        const pl__langvec *adj = &sc->d->adj[bp->nmax];
         for (size_t k = 0; k < sc->nactive; k++) {
             uint8_t l = sc->active[k];
             sc->score.i[l] += val[l] + adj->i[l];
@@ -628,7 +626,6 @@ size_t pl__score_text(const pl_detector *d, const char *text, size_t len,
     for (size_t b = 0; b < d->nblocks; b++) {
         sc.score.v[b] = (pl__v4i){0, 0, 0, 0};
         sc.alive.v[b] = set->alive.v[b];
-        sc.val.v[b] = d->unseen.v[b];
     }
     sc.dense = sc.nactive >= DENSE_MIN;
     sc.set = set;
