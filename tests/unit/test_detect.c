@@ -482,7 +482,19 @@ static void test_corrupt_files(void **state)
     assert_string_equal(r.language, "es");
     assert_string_equal(r.variety, "");
     pl_detect_close(d);
+    d = NULL;
+    /* A model whose quantization step is too fine for 16-bit values
+     * (header offset 48, a float) is refused, not overflowed. */
     snprintf(path, sizeof path, "%s/langid.bin", dir);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    float fine = 0.001f;
+    assert_int_equal(fseek(f, 48, SEEK_SET), 0);
+    assert_int_equal(fwrite(&fine, sizeof fine, 1, f), 1);
+    fclose(f);
+    assert_int_equal(pl_detect_open(dir, &d, &err), PL_ESYNTAX);
+    assert_null(d);
+    assert_non_null(strstr(err.message, "quantization step"));
     unlink(path);
     rmdir(dir);
 }
