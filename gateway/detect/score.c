@@ -620,14 +620,16 @@ size_t pl__score_text(const pl_detector *d, const char *text, size_t len,
     sc.rebased = 0;
     sc.nactive = set->n;
     memcpy(sc.active, set->list, set->n);
+    sc.dense = sc.nactive >= DENSE_MIN;
+    /* The candidates' slots are set when dense mode ends (sync_active). */
     memset(sc.slot, SCRATCH, sizeof sc.slot);
-    for (size_t k = 0; k < set->n; k++)
+    for (size_t k = 0; !sc.dense && k < set->n; k++)
         sc.slot[set->list[k]] = set->list[k];
-    for (size_t b = 0; b < d->nblocks; b++) {
+    /* Every candidate is in the set's blocks. */
+    for (size_t b = 0; b < set->nblocks; b++) {
         sc.score.v[b] = (pl__v4i){0, 0, 0, 0};
         sc.alive.v[b] = set->alive.v[b];
     }
-    sc.dense = sc.nactive >= DENSE_MIN;
     sc.set = set;
     sc.watch = false;
     sc.readmitted = 0;
