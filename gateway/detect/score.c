@@ -372,10 +372,11 @@ static void flush_batch(scorer *sc)
         for (int n = bp->lo; n <= bp->nmax; n++) {
             bp->rec[n] = m->records + m->dir[bp->slot[n]];
             bp->end[n] = m->records + m->dir[bp->slot[n] + 1];
-            /* A bucket of long records spans lines: fetch up to three. */
-            size_t span = (size_t)(bp->end[n] - bp->rec[n]);
-            for (size_t off = 0; off < span && off < 192; off += 64)
-                __builtin_prefetch(bp->rec[n] + off);
+            /* A bucket (about 40 bytes) may span two lines: fetch the
+             * first and the last, without a loop whose count mispredicts.
+             * (end - 1 of an empty bucket is still in the file.) */
+            __builtin_prefetch(bp->rec[n]);
+            __builtin_prefetch(bp->end[n] - 1);
         }
     }
     for (size_t j = 0; j < sc->nbatch; j++)
