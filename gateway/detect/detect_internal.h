@@ -280,6 +280,8 @@ struct pl_detector {
     /* Per longest order available at a position, the backoff correction
      * of each language (its own longest order may be shorter). */
     pl__langvec adj[PL__NGRAM_MAX + 1];
+    pl__langvec16 adj16[PL__NGRAM_MAX + 1]; /* the same in 16 bits */
+    int acc_span; /* positions summed in 16 bits at most (score.c) */
     /* Vectors of four languages that cover the model, a multiple of 4. */
     size_t nblocks;
     /* Character table (pl__char): page index per 256 code points, and the

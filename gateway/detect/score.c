@@ -102,8 +102,12 @@ int pl__score_init(pl_detector *d, pl_error *err)
         for (int n = 0; n <= PL__NGRAM_MAX; n++) {
             int top = n < m->langs[l].max_order ? n : m->langs[l].max_order;
             d->adj[n].i[l] = -top * d->backoff;
+            d->adj16[n].i[l] = (int16_t)d->adj[n].i[l];
         }
     }
+    /* Dense scoring sums positions in 16 bits this many at a time (a
+     * position adds between -(10 * 255 + 5 backoff steps) and +5 steps). */
+    d->acc_span = (int)(INT16_MAX / (10 * 255 + PL__NGRAM_MAX * d->backoff));
     /* Whole groups of four vectors, so the vector loops run four at a time. */
     d->nblocks = (m->nlangs + 15) / 16 * 4;
     return pl__tables_build(d, err);
@@ -132,6 +136,10 @@ typedef struct scorer {
      * score_position); all ones for the languages still in the race. */
     pl__langvec score;
     pl__langvec16 val16;
+    /* Dense mode: the last nacc positions' sums, in 16 bits, not yet in
+     * score (see add_dense). */
+    pl__langvec16 acc16;
+    int nacc;
     pl__langvec alive;
     /* Top-down: where a posting of each language is written, its own value
      * while it has none at this position, else the scratch slot. */
@@ -312,10 +320,31 @@ static void score_topdown(scorer *sc, const batch_pos *bp)
 }
 
 /*
+ * Dense mode: adds the 16-bit sums of the last positions to the 32-bit
+ * scores (at most acc_span positions, so the sums cannot overflow; and
+ * before anything reads the scores). Each value twice in a 32-bit lane,
+ * shifted down: sign-extended (the same on either byte order). The
+ * others' sums are meaningless; they are cleared at pruning.
+ */
+static void add_dense(scorer *sc)
+{
+    size_t nv = sc->set->nblocks / 2;
+    for (size_t k = 0; k < nv && sc->nacc > 0; k++) {
+        pl__v8h v = sc->acc16.v[k];
+        pl__v4i lo = (pl__v4i)__builtin_shufflevector(v, v, 0, 0, 1, 1, 2, 2, 3, 3) >> 16;
+        pl__v4i hi = (pl__v4i)__builtin_shufflevector(v, v, 4, 4, 5, 5, 6, 6, 7, 7) >> 16;
+        sc->score.v[2 * k] += lo;
+        sc->score.v[2 * k + 1] += hi;
+    }
+    sc->nacc = 0;
+}
+
+/*
  * score_position with many candidates: every language of the script's
  * blocks is scored with vector operations. The values are kept in 16 bits
- * (as the ready vector they start from) and widened when added: half the
- * work of copying and scattering them in 32 bits.
+ * (as the ready vector they start from), and so are the sums of a few
+ * positions: half the work of doing it in 32 bits, and the widening is
+ * done once for those positions.
  */
 static void score_dense(scorer *sc, const batch_pos *bp)
 {
@@ -325,17 +354,16 @@ static void score_dense(scorer *sc, const batch_pos *bp)
     for (size_t k = 0; k < nv; k++)
         valv[k] = base[k];
     scatter_postings(sc->d, bp, sc->val16.i);
-    /* Each value twice in a 32-bit lane, shifted down: sign-extended (the
-     * same on either byte order). The others' sums are meaningless; they
-     * are cleared at pruning. */
-    const pl__v4i *adj = sc->d->adj[bp->nmax].v;
-    for (size_t k = 0; k < nv; k++) {
-        pl__v8h v = valv[k];
-        pl__v4i lo = (pl__v4i)__builtin_shufflevector(v, v, 0, 0, 1, 1, 2, 2, 3, 3) >> 16;
-        pl__v4i hi = (pl__v4i)__builtin_shufflevector(v, v, 4, 4, 5, 5, 6, 6, 7, 7) >> 16;
-        sc->score.v[2 * k] += lo + adj[2 * k];
-        sc->score.v[2 * k + 1] += hi + adj[2 * k + 1];
-    }
+    /* Summed in 16 bits; add_dense adds the sums to the scores. */
+    const pl__v8h *adj = sc->d->adj16[bp->nmax].v;
+    if (sc->nacc == 0)
+        for (size_t k = 0; k < nv; k++)
+            sc->acc16.v[k] = valv[k] + adj[k];
+    else
+        for (size_t k = 0; k < nv; k++)
+            sc->acc16.v[k] += valv[k] + adj[k];
+    if (++sc->nacc == sc->d->acc_span)
+        add_dense(sc);
 }
 
 /*
@@ -381,6 +409,7 @@ static void flush_batch(scorer *sc)
     }
     for (size_t j = 0; j < sc->nbatch; j++)
         score_position(sc, &sc->batch[j]);
+    add_dense(sc);
     sc->nbatch = 0;
 }
 
@@ -617,6 +646,7 @@ size_t pl__score_text(const pl_detector *d, const char *text, size_t len,
     sc.d = d;
     sc.cand = cand;
     sc.nbatch = 0;
+    sc.nacc = 0;
     sc.letters = 0;
     sc.rebased = 0;
     sc.nactive = set->n;
