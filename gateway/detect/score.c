@@ -137,7 +137,7 @@ typedef struct scorer {
     pl__langvec score;
     pl__langvec16 val16;
     /* Dense mode: the last nacc positions' sums, in 16 bits, not yet in
-     * score (see add_dense). */
+     * score; zero after add_dense. */
     pl__langvec16 acc16;
     int nacc;
     pl__langvec alive;
@@ -328,13 +328,16 @@ static void score_topdown(scorer *sc, const batch_pos *bp)
  */
 static void add_dense(scorer *sc)
 {
+    if (sc->nacc == 0)
+        return;
     size_t nv = sc->set->nblocks / 2;
-    for (size_t k = 0; k < nv && sc->nacc > 0; k++) {
+    for (size_t k = 0; k < nv; k++) {
         pl__v8h v = sc->acc16.v[k];
         pl__v4i lo = (pl__v4i)__builtin_shufflevector(v, v, 0, 0, 1, 1, 2, 2, 3, 3) >> 16;
         pl__v4i hi = (pl__v4i)__builtin_shufflevector(v, v, 4, 4, 5, 5, 6, 6, 7, 7) >> 16;
         sc->score.v[2 * k] += lo;
         sc->score.v[2 * k + 1] += hi;
+        sc->acc16.v[k] = (pl__v8h){0};
     }
     sc->nacc = 0;
 }
@@ -359,16 +362,9 @@ static void score_dense(scorer *sc, const batch_pos *bp)
     scatter_postings(sc->d, bp, sc->val16.i);
     /* Summed in 16 bits; add_dense adds the sums to the scores. */
     const pl__v8h *adj = sc->d->adj16[bp->nmax].v;
-    if (sc->nacc == 0) {
-        for (size_t k = 0; k < nv; k += 2) {
-            sc->acc16.v[k] = valv[k] + adj[k];
-            sc->acc16.v[k + 1] = valv[k + 1] + adj[k + 1];
-        }
-    } else {
-        for (size_t k = 0; k < nv; k += 2) {
-            sc->acc16.v[k] += valv[k] + adj[k];
-            sc->acc16.v[k + 1] += valv[k + 1] + adj[k + 1];
-        }
+    for (size_t k = 0; k < nv; k += 2) {
+        sc->acc16.v[k] += valv[k] + adj[k];
+        sc->acc16.v[k + 1] += valv[k + 1] + adj[k + 1];
     }
     if (++sc->nacc == sc->d->acc_span)
         add_dense(sc);
@@ -669,6 +665,8 @@ size_t pl__score_text(const pl_detector *d, const char *text, size_t len,
         sc.score.v[b] = (pl__v4i){0, 0, 0, 0};
         sc.alive.v[b] = set->alive.v[b];
     }
+    for (size_t k = 0; k < set->nblocks / 2; k++)
+        sc.acc16.v[k] = (pl__v8h){0};
     sc.set = set;
     sc.watch = false;
     sc.readmitted = 0;
