@@ -158,6 +158,26 @@ typedef struct wide_vectors {
     size_t nuni, nbi, ntri;
 } wide_vectors;
 
+/*
+ * Appends to the n vectors of `stride` 32-bit values at *buf (grown with
+ * pl_grow, *cap in bytes) a copy of `from` with the order-`order`
+ * postings p[0..cnt) written over it: the vector of an n-gram starts from
+ * that of its shorter suffix. Returns -1 without memory.
+ */
+static int append_vector(const pl_detector *d, char **buf, size_t *cap, size_t n,
+                         size_t stride, const int32_t *from, const pl__posting *p,
+                         size_t cnt, int order)
+{
+    size_t vsize = stride * sizeof(int32_t);
+    if (pl_grow(buf, cap, (n + 1) * vsize, 256 * vsize) < 0)
+        return -1;
+    int32_t *v = (int32_t *)*buf + n * stride;
+    memcpy(v, from, vsize);
+    for (size_t i = 0; i < cnt; i++)
+        v[p[i].lang] = d->qv[order][p[i].q];
+    return 0;
+}
+
 /* The order-1 vectors of the common letters; once, at open. */
 static int build_unigrams(pl_detector *d, wide_vectors *w, pl_error *err)
 {
@@ -176,12 +196,10 @@ static int build_unigrams(pl_detector *d, wide_vectors *w, pl_error *err)
         if (cnt < UNI_MIN_POSTINGS)
             continue;
         char *buf = (char *)w->uni;
-        if (pl_grow(&buf, &cap, (n + 1) * sizeof *w->uni, 256 * sizeof *w->uni) < 0)
-            return pl_error_set(err, PL_ENOMEM, "out of memory");
+        int rc = append_vector(d, &buf, &cap, n, PL__LANG_PAD, d->unseen.i, p, cnt, 1);
         w->uni = (pl__langvec *)buf;
-        w->uni[n] = d->unseen;
-        for (size_t i = 0; i < cnt; i++)
-            w->uni[n].i[p[i].lang] = d->qv[1][p[i].q];
+        if (rc < 0)
+            return pl_error_set(err, PL_ENOMEM, "out of memory");
         d->uni_idx[c] = (uint16_t)++n;
         w->nuni = n;
         if (n == UINT16_MAX)
@@ -215,14 +233,13 @@ static int build_bigrams(pl_detector *d, wide_vectors *w, pl_error *err)
             if (cnt < BI_MIN_POSTINGS || 2 * (n + 1) > PL__BI_SLOTS)
                 continue;
             char *buf = (char *)w->bi;
-            if (pl_grow(&buf, &cap, (n + 1) * sizeof *w->bi, 256 * sizeof *w->bi) < 0) {
+            int rc = append_vector(d, &buf, &cap, n, PL__LANG_PAD,
+                                   w->uni[d->uni_idx[letters[j]] - 1].i, p, cnt, 2);
+            w->bi = (pl__langvec *)buf;
+            if (rc < 0) {
                 free(letters);
                 return pl_error_set(err, PL_ENOMEM, "out of memory");
             }
-            w->bi = (pl__langvec *)buf;
-            w->bi[n] = w->uni[d->uni_idx[letters[j]] - 1];
-            for (size_t k = 0; k < cnt; k++)
-                w->bi[n].i[p[k].lang] = d->qv[2][p[k].q];
             slot_insert(d->bi_table, PL__BI_SLOTS, h, (uint32_t)++n);
             w->nbi = n;
         }
@@ -257,9 +274,9 @@ static int build_trigrams(pl_detector *d, wide_vectors *w, pl_error *err)
                 size_t cnt = pl__model_lookup(m, h, &p);
                 if (cnt < TRI_MIN_POSTINGS)
                     continue;
-                size_t vsize = d->nblocks * sizeof *w->tri;
                 char *vbuf = (char *)w->tri, *kbuf = (char *)keys;
-                int grown = pl_grow(&vbuf, &vcap, (n + 1) * vsize, 1024 * vsize) == 0 &&
+                int grown = append_vector(d, &vbuf, &vcap, n, d->nblocks * 4,
+                                          w->bi[bi - 1].i, p, cnt, 3) == 0 &&
                             pl_grow(&kbuf, &kcap, (n + 1) * sizeof *keys, 1024 * sizeof *keys) == 0;
                 w->tri = (pl__v4i *)vbuf;
                 keys = (uint64_t *)kbuf;
@@ -268,11 +285,6 @@ static int build_trigrams(pl_detector *d, wide_vectors *w, pl_error *err)
                     free(keys);
                     return pl_error_set(err, PL_ENOMEM, "out of memory");
                 }
-                pl__v4i *v = &w->tri[n * d->nblocks];
-                memcpy(v, w->bi[bi - 1].v, d->nblocks * sizeof *v);
-                int32_t *vi = (int32_t *)v;
-                for (size_t x = 0; x < cnt; x++)
-                    vi[p[x].lang] = d->qv[3][p[x].q];
                 keys[n++] = h;
                 w->ntri = n;
             }
