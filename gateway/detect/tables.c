@@ -205,9 +205,6 @@ static int build_unigrams(pl_detector *d, wide_vectors *w, pl_error *err)
         if (n == UINT16_MAX)
             break;
     }
-    d->uni_max = vector_maxima(d, w->uni ? w->uni->i : NULL, n, PL__LANG_PAD);
-    if (d->uni_max == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -245,9 +242,6 @@ static int build_bigrams(pl_detector *d, wide_vectors *w, pl_error *err)
         }
     }
     free(letters);
-    d->bi_max = vector_maxima(d, w->bi ? w->bi->i : NULL, n, PL__LANG_PAD);
-    if (d->bi_max == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -302,9 +296,6 @@ static int build_trigrams(pl_detector *d, wide_vectors *w, pl_error *err)
     for (size_t t = 0; t < n; t++)
         slot_insert(d->tri_table, d->tri_size, keys[t], (uint32_t)t + 1);
     free(keys);
-    d->tri_max = vector_maxima(d, (const int32_t *)w->tri, n, d->nblocks * 4);
-    if (d->tri_max == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -323,17 +314,21 @@ static int16_t *narrow(const pl_detector *d, const int32_t *wide, size_t n,
     return out;
 }
 
-/* The built vectors in the form the scorer reads. Every value fits in 16
- * bits: pl__score_init checked the range. */
+/* The built vectors in the form the scorer reads, and their maxima. Every
+ * value fits in 16 bits: pl__score_init checked the range. */
 static int pack_vectors(pl_detector *d, const wide_vectors *w, pl_error *err)
 {
+    d->uni_max = vector_maxima(d, w->uni ? w->uni->i : NULL, w->nuni, PL__LANG_PAD);
+    d->bi_max = vector_maxima(d, w->bi ? w->bi->i : NULL, w->nbi, PL__LANG_PAD);
+    d->tri_max = vector_maxima(d, (const int32_t *)w->tri, w->ntri, d->nblocks * 4);
     d->rstride = d->nblocks * 4;
     for (size_t l = 0; l < PL__LANG_PAD; l++)
         d->unseen16.i[l] = (int16_t)d->unseen.i[l];
     d->uni = narrow(d, w->uni ? w->uni->i : NULL, w->nuni, PL__LANG_PAD);
     d->bi = narrow(d, w->bi ? w->bi->i : NULL, w->nbi, PL__LANG_PAD);
     d->tri = narrow(d, (const int32_t *)w->tri, w->ntri, d->nblocks * 4);
-    if (d->uni == NULL || d->bi == NULL || d->tri == NULL)
+    if (d->uni == NULL || d->bi == NULL || d->tri == NULL || d->uni_max == NULL ||
+        d->bi_max == NULL || d->tri_max == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     return 0;
 }
