@@ -87,19 +87,19 @@ static inline uint32_t pl__model_slot(const pl__model *m, uint64_t h)
     return m->bits ? (uint32_t)(h >> (64 - m->bits)) : 0;
 }
 
-/* Starts loading the directory slot a lookup of `h` reads first. */
-static inline void pl__model_prefetch(const pl__model *m, uint64_t h)
+/* The records of directory slot b (pl__model_slot), [return value, *end). */
+static inline const uint8_t *pl__model_bucket_at(const pl__model *m, uint32_t b,
+                                                 const uint8_t **end)
 {
-    __builtin_prefetch(&m->dir[pl__model_slot(m, h)]);
+    *end = m->records + m->dir[b + 1];
+    return m->records + m->dir[b];
 }
 
 /* The records of the bucket of `h`, [return value, *end). */
 static inline const uint8_t *pl__model_bucket(const pl__model *m, uint64_t h,
                                               const uint8_t **end)
 {
-    uint32_t b = pl__model_slot(m, h);
-    *end = m->records + m->dir[b + 1];
-    return m->records + m->dir[b];
+    return pl__model_bucket_at(m, pl__model_slot(m, h), end);
 }
 
 /* Postings of `h` among the records [rec, end); returns their number. */

@@ -402,8 +402,7 @@ static void flush_batch(scorer *sc)
     for (size_t j = 0; j < sc->nbatch; j++) {
         batch_pos *bp = &sc->batch[j];
         for (int n = bp->lo; n <= bp->nmax; n++) {
-            bp->rec[n] = m->records + m->dir[bp->slot[n]];
-            bp->end[n] = m->records + m->dir[bp->slot[n] + 1];
+            bp->rec[n] = pl__model_bucket_at(m, bp->slot[n], &bp->end[n]);
             /* A bucket (about 40 bytes) may span two lines: fetch the
              * first and the last, without a loop whose count mispredicts.
              * (end - 1 of an empty bucket is still in the file.) */
