@@ -67,7 +67,8 @@ int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err)
     if ((rc = pl__varieties_load(path, &d->words, err)) < 0)
         goto fail;
     pl__varieties_bind(d->varieties, &d->model);
-    pl__words_bind(d->words, &d->model);
+    if ((rc = pl__words_bind(d->words, &d->model, err)) < 0)
+        goto fail;
     index_scripts(d);
     index_script_codes(d);
     if ((rc = pl__score_init(d, err)) < 0)

@@ -186,8 +186,9 @@ void pl__varieties_bind(pl__varieties *v, const pl__model *m);
 void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
                      const uint8_t *left, size_t nleft, double *score, double scale);
 
-/* Resolves the language names of the function-word files against the model, once. */
-void pl__words_bind(pl__varieties *w, const pl__model *m);
+/* Resolves the language names of the function-word files against the
+ * model and indexes their words, once (words.c). */
+int pl__words_bind(pl__varieties *w, const pl__model *m, pl_error *err);
 
 /*
  * Adds ln(prior) for each of the model's languages to `logp` (nlangs

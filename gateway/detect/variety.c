@@ -22,58 +22,10 @@
 #include <unicode/uloc.h>
 #include <unicode/uscript.h>
 
-#include "detect_internal.h"
+#include "markers.h"
 #include "parley/text.h"
 
-#define MAX_VARIETIES 64
 #define LINE_MAX_LEN 1024
-/* Markers per file: matching keeps one bit per marker on the stack. */
-#define MAX_MARKERS 4096
-
-typedef struct marker {
-    int variety;
-    double weight;
-    char *needle; /* normalized, with ' ' at word edges */
-    uint64_t sig; /* its byte pairs, hashed into 64 bits (see contains) */
-} marker;
-
-typedef struct char_set {
-    int variety;
-    double weight;
-    int32_t *cps; /* sorted */
-    size_t n;
-} char_set;
-
-typedef struct vfile {
-    char lang[12];
-    char names[MAX_VARIETIES][16];
-    int nvar;
-    int substring;
-    int override_var;
-    double override_min;
-    marker *markers;
-    size_t nmarkers;
-    char_set sets[MAX_VARIETIES];
-    int nsets;
-    int model_lang[MAX_VARIETIES]; /* words files: model index of each name, or -1 */
-    bool has_lang[PL__LANG_MAX];   /* words files: model languages it names */
-    /* Markers that are one whole word, found through a hash table of
-     * word_size slots (word_slot: 1 + marker index, 0 when free); the other
-     * markers (phrases, prefixes, suffixes, substrings) are listed in
-     * `others` and tested one by one. */
-    uint32_t *word_hash;
-    uint32_t *word_slot;
-    size_t word_size;
-    uint32_t *others;
-    size_t nothers;
-} vfile;
-
-struct pl__varieties {
-    vfile *files;
-    size_t nfiles;
-    /* Per model language, 1 + the index of its file, or 0 (pl__varieties_bind). */
-    uint8_t file_of[PL__LANG_MAX];
-};
 
 /* Spelling variants that carry no dialect information are folded away. */
 static UChar32 fold_cp(UChar32 c)
@@ -149,7 +101,7 @@ static uint64_t needle_sig(const char *needle)
 
 /* The 64-bit signatures turn most markers away with one test on a short
  * message; the 4,096-bit set and strstr() decide the rest. */
-static bool contains_slow(const pl__marktext *mt, const marker *mk)
+static bool contains_slow(const pl__marktext *mt, const pl__marker *mk)
 {
     const char *needle = mk->needle;
     for (const char *p = needle; p[0] && p[1]; p++) {
@@ -161,7 +113,7 @@ static bool contains_slow(const pl__marktext *mt, const marker *mk)
 }
 
 /* Inline: most markers stop at the signature test. */
-static inline bool contains(const pl__marktext *mt, const marker *mk)
+static inline bool contains(const pl__marktext *mt, const pl__marker *mk)
 {
     return !(mk->sig & ~mt->sig) && contains_slow(mt, mk);
 }
@@ -239,15 +191,7 @@ static size_t normalize_words(const pl_detector *d, const char *s, size_t len, c
     return o;
 }
 
-static uint32_t word_hash(const char *w, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)w[i]) * 16777619u;
-    return h;
-}
-
-static void marktext_ready(pl__marktext *mt)
+void pl__marktext_ready(pl__marktext *mt)
 {
     if (mt->ready)
         return;
@@ -269,7 +213,7 @@ static void marktext_ready(pl__marktext *mt)
             n++;
         mt->words[mt->nwords].off = (uint16_t)(p - mt->norm);
         mt->words[mt->nwords].len = (uint16_t)n;
-        mt->words[mt->nwords].hash = word_hash(p, n);
+        mt->words[mt->nwords].hash = pl__word_hash(p, n);
         mt->nwords++;
         p += n;
     }
@@ -285,6 +229,12 @@ static void marktext_pairs(pl__marktext *mt)
     mt->pairs_ready = true;
 }
 
+bool pl__marker_in_text(pl__marktext *mt, const pl__marker *mk)
+{
+    marktext_pairs(mt);
+    return contains(mt, mk);
+}
+
 /* A needle " word " with no space inside: a whole-word marker. */
 static bool is_word_needle(const char *needle, size_t *wlen)
 {
@@ -297,7 +247,7 @@ static bool is_word_needle(const char *needle, size_t *wlen)
 }
 
 /* Builds the word table and the list of other markers; once, after load. */
-static int index_markers(vfile *f, pl_error *err)
+static int index_markers(pl__vfile *f, pl_error *err)
 {
     size_t nwords = 0, wlen;
     for (size_t i = 0; i < f->nmarkers; i++)
@@ -315,7 +265,7 @@ static int index_markers(vfile *f, pl_error *err)
             f->others[f->nothers++] = (uint32_t)i;
             continue;
         }
-        uint32_t h = word_hash(f->markers[i].needle + 1, wlen);
+        uint32_t h = pl__word_hash(f->markers[i].needle + 1, wlen);
         size_t slot = h & (f->word_size - 1);
         while (f->word_slot[slot])
             slot = (slot + 1) & (f->word_size - 1);
@@ -330,12 +280,12 @@ static int index_markers(vfile *f, pl_error *err)
  * of the text is looked up in the word table, the other markers are tested
  * one by one.
  */
-static void match_markers(const vfile *f, pl__marktext *mt,
-                          void (*found)(const marker *mk, void *ctx), void *ctx)
+static void match_markers(const pl__vfile *f, pl__marktext *mt,
+                          void (*found)(const pl__marker *mk, void *ctx), void *ctx)
 {
-    uint64_t seen[MAX_MARKERS / 64];
+    uint64_t seen[PL__MARKERS_MAX / 64];
     memset(seen, 0, (f->nmarkers + 63) / 64 * sizeof seen[0]);
-    marktext_ready(mt);
+    pl__marktext_ready(mt);
     const char *p = mt->norm + mt->rest;
     for (size_t w = 0;; w++) {
         const char *word;
@@ -352,7 +302,7 @@ static void match_markers(const vfile *f, pl__marktext *mt,
             if ((n = strcspn(p, " ")) == 0)
                 break;
             word = p;
-            h = word_hash(p, n);
+            h = pl__word_hash(p, n);
             p += n;
         }
         for (size_t slot = h & (f->word_size - 1); f->word_slot[slot];
@@ -375,12 +325,12 @@ static void match_markers(const vfile *f, pl__marktext *mt,
             found(&f->markers[f->others[k]], ctx);
 }
 
-static int variety_index(vfile *f, const char *name, int add)
+static int variety_index(pl__vfile *f, const char *name, int add)
 {
     for (int i = 0; i < f->nvar; i++)
         if (strcmp(f->names[i], name) == 0)
             return i;
-    if (!add || f->nvar == MAX_VARIETIES || strlen(name) >= sizeof f->names[0])
+    if (!add || f->nvar == PL__VARIETIES_MAX || strlen(name) >= sizeof f->names[0])
         return -1;
     snprintf(f->names[f->nvar], sizeof f->names[0], "%s", name);
     return f->nvar++;
@@ -392,7 +342,7 @@ static int cmp_cp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int load_chars(vfile *f, const char *dir, const char *name, double weight,
+static int load_chars(pl__vfile *f, const char *dir, const char *name, double weight,
                       pl_error *err)
 {
     char path[4096], *line = NULL;
@@ -410,11 +360,11 @@ static int load_chars(vfile *f, const char *dir, const char *name, double weight
             continue;
         var = strsep(&p, " \t");
         int v = var ? variety_index(f, var, 1) : -1;
-        if (v < 0 || p == NULL || f->nsets == MAX_VARIETIES) {
+        if (v < 0 || p == NULL || f->nsets == PL__VARIETIES_MAX) {
             rc = pl_error_set_at(err, PL_ESYNTAX, path, lineno, 1, "expected '<variety> <characters>'");
             break;
         }
-        char_set *cs = &f->sets[f->nsets++];
+        pl__char_set *cs = &f->sets[f->nsets++];
         size_t len = strlen(p), i = 0;
         cs->variety = v;
         cs->weight = weight;
@@ -441,7 +391,7 @@ static int load_chars(vfile *f, const char *dir, const char *name, double weight
     return rc;
 }
 
-static int add_marker(vfile *f, int v, double w, const char *pattern, pl_error *err)
+static int add_marker(pl__vfile *f, int v, double w, const char *pattern, pl_error *err)
 {
     char norm[LINE_MAX_LEN * 2];
     size_t plen = strlen(pattern);
@@ -468,11 +418,11 @@ static int add_marker(vfile *f, int v, double w, const char *pattern, pl_error *
     }
     if (strspn(start, " ") == n)
         return 1; /* no letters: nothing to match */
-    marker *nm = realloc(f->markers, (f->nmarkers + 1) * sizeof *nm);
+    pl__marker *nm = realloc(f->markers, (f->nmarkers + 1) * sizeof *nm);
     if (nm == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     f->markers = nm;
-    marker *mk = &f->markers[f->nmarkers];
+    pl__marker *mk = &f->markers[f->nmarkers];
     mk->variety = v;
     mk->weight = w;
     mk->needle = strdup(start);
@@ -483,7 +433,7 @@ static int add_marker(vfile *f, int v, double w, const char *pattern, pl_error *
     return 0;
 }
 
-static int load_file(vfile *f, const char *dir, const char *name, pl_error *err)
+static int load_file(pl__vfile *f, const char *dir, const char *name, pl_error *err)
 {
     char path[4096], line[LINE_MAX_LEN];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -556,14 +506,14 @@ static int load_file(vfile *f, const char *dir, const char *name, pl_error *err)
         }
     }
     fclose(fp);
-    if (rc == 0 && f->nmarkers > MAX_MARKERS)
-        rc = pl_error_set(err, PL_ELIMIT, "%s: more than %d markers", path, MAX_MARKERS);
+    if (rc == 0 && f->nmarkers > PL__MARKERS_MAX)
+        rc = pl_error_set(err, PL_ELIMIT, "%s: more than %d markers", path, PL__MARKERS_MAX);
     if (rc == 0)
         rc = index_markers(f, err);
     return rc;
 }
 
-static void free_file(vfile *f)
+static void free_file(pl__vfile *f)
 {
     free(f->word_hash);
     free(f->word_slot);
@@ -579,6 +529,7 @@ void pl__varieties_free(pl__varieties *v)
 {
     if (v == NULL)
         return;
+    pl__words_index_free(v->index);
     for (size_t i = 0; i < v->nfiles; i++)
         free_file(&v->files[i]);
     free(v->files);
@@ -605,7 +556,7 @@ int pl__varieties_load(const char *dir, pl__varieties **out, pl_error *err)
         if (l < 5 || l > 12 || strcmp(de->d_name + l - 4, ".txt") != 0 ||
             strstr(de->d_name, "-chars.txt"))
             continue;
-        vfile *nf = realloc(v->files, (v->nfiles + 1) * sizeof *nf);
+        pl__vfile *nf = realloc(v->files, (v->nfiles + 1) * sizeof *nf);
         if (nf == NULL) {
             rc = pl_error_set(err, PL_ENOMEM, "out of memory");
             break;
@@ -637,7 +588,7 @@ static const struct {
 };
 
 /* The variety of `lang` a hint points to, or NULL. */
-static const char *hint_variety(const vfile *f, const char *lang, pl_detect_hint_kind kind,
+static const char *hint_variety(const pl__vfile *f, const char *lang, pl_detect_hint_kind kind,
                                 const char *value)
 {
     char loc[ULOC_FULLNAME_CAPACITY], region[8] = "", script[8] = "", hl[12];
@@ -697,12 +648,12 @@ static double hint_bonus(pl_detect_hint_kind kind)
     return 0.0;
 }
 
-static int in_set(const char_set *cs, int32_t c)
+static int in_set(const pl__char_set *cs, int32_t c)
 {
     return bsearch(&c, cs->cps, cs->n, sizeof c, cmp_cp) != NULL;
 }
 
-static void add_variety_weight(const marker *mk, void *ctx)
+static void add_variety_weight(const pl__marker *mk, void *ctx)
 {
     ((double *)ctx)[mk->variety] += mk->weight;
 }
@@ -721,13 +672,13 @@ void pl__varieties_decide(const pl__varieties *v, uint8_t lang_index, pl__markte
                           const pl_detect_hint *hints, size_t nhints,
                           pl_detect_result *out)
 {
-    double text_score[MAX_VARIETIES], total[MAX_VARIETIES];
+    double text_score[PL__VARIETIES_MAX], total[PL__VARIETIES_MAX];
     const char *text = mt->text, *lang = out->language;
     size_t len = mt->len;
 
     if (v == NULL || v->file_of[lang_index] == 0)
         return;
-    const vfile *f = &v->files[v->file_of[lang_index] - 1];
+    const pl__vfile *f = &v->files[v->file_of[lang_index] - 1];
     if (f->nvar == 0)
         return;
     for (int i = 0; i < f->nvar; i++)
@@ -767,7 +718,7 @@ void pl__varieties_decide(const pl__varieties *v, uint8_t lang_index, pl__markte
         } else {
             hv = hint_variety(f, lang, hints[h].kind, hints[h].value);
         }
-        int idx = hv ? variety_index((vfile *)f, hv, 0) : -1;
+        int idx = hv ? variety_index((pl__vfile *)f, hv, 0) : -1;
         if (idx >= 0)
             total[idx] += hint_bonus(hints[h].kind);
     }
@@ -790,57 +741,4 @@ void pl__varieties_decide(const pl__varieties *v, uint8_t lang_index, pl__markte
     pl__copy_str(out->variety, sizeof out->variety, f->names[best]);
     out->variety_confidence = 1.0 - exp(-(total[best] - runner));
     out->variety_from_hint = text_score[best] <= 0.0;
-}
-
-void pl__words_bind(pl__varieties *w, const pl__model *m)
-{
-    for (size_t i = 0; w && i < w->nfiles; i++) {
-        vfile *f = &w->files[i];
-        memset(f->has_lang, 0, sizeof f->has_lang);
-        for (int k = 0; k < f->nvar; k++) {
-            f->model_lang[k] = -1;
-            for (uint32_t l = 0; l < m->nlangs; l++)
-                if (strcmp(m->langs[l].code, f->names[k]) == 0) {
-                    f->model_lang[k] = (int)l;
-                    f->has_lang[l] = true;
-                }
-        }
-    }
-}
-
-typedef struct words_ctx {
-    const vfile *f;
-    const bool *cand;
-    double *score;
-    double scale;
-} words_ctx;
-
-static void add_word_weight(const marker *mk, void *vctx)
-{
-    const words_ctx *ctx = vctx;
-    int l = ctx->f->model_lang[mk->variety];
-    if (l >= 0 && ctx->cand[l])
-        ctx->score[l] += mk->weight * ctx->scale;
-}
-
-void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
-                     const uint8_t *left, size_t nleft, double *score, double scale)
-{
-    for (size_t i = 0; w && i < w->nfiles; i++) {
-        const vfile *f = &w->files[i];
-        /* Only when at least two of the file's languages are still in the
-         * race; counted over the shorter of the two lists. */
-        int any = 0;
-        if (nleft < (size_t)f->nvar) {
-            for (size_t k = 0; k < nleft && any < 2; k++)
-                any += f->has_lang[left[k]];
-        } else {
-            for (int k = 0; k < f->nvar && any < 2; k++)
-                any += f->model_lang[k] >= 0 && cand[f->model_lang[k]];
-        }
-        if (any < 2)
-            continue;
-        words_ctx ctx = {f, cand, score, scale};
-        match_markers(f, mt, add_word_weight, &ctx);
-    }
 }
