@@ -451,11 +451,12 @@ static void sync_active(scorer *sc)
     size_t o = 0;
     for (size_t k = 0; k < sc->set->n; k++) {
         uint8_t l = sc->set->list[k];
-        bool alive = sc->alive.i[l] != 0;
+        /* Without branches: which languages are alive follows no pattern. */
+        uint8_t alive = sc->alive.i[l] != 0;
         sc->cand[l] = alive;
-        sc->slot[l] = alive ? l : SCRATCH;
-        if (alive)
-            sc->active[o++] = l;
+        sc->slot[l] = (uint8_t)(SCRATCH ^ ((l ^ SCRATCH) & -alive));
+        sc->active[o] = l;
+        o += alive;
     }
     sc->nactive = o;
 }

@@ -49,6 +49,8 @@ struct pl__words_index {
     size_t nuses;
     char *pool;
     size_t pool_len;
+    /* Per model language, the files that list it, as bits. */
+    uint64_t files_of[PL__LANG_MAX];
 };
 
 void pl__words_index_free(pl__words_index *ix)
@@ -185,29 +187,24 @@ int pl__words_bind(pl__varieties *w, const pl__model *m, pl_error *err)
     }
     pl__words_index_free(w->index);
     w->index = NULL;
-    return build_index(w, &w->index, err);
+    int rc = build_index(w, &w->index, err);
+    for (size_t i = 0; rc == 0 && i < w->nfiles; i++)
+        for (uint32_t l = 0; l < m->nlangs; l++)
+            if (w->files[i].has_lang[l])
+                w->index->files_of[l] |= 1ull << i;
+    return rc;
 }
 
 /* The files with at least two of their languages still candidates, as
- * bits; counted over the shorter of the two lists. */
-static uint64_t active_files(const pl__varieties *w, const bool *cand, const uint8_t *left,
-                             size_t nleft)
+ * bits. */
+static uint64_t active_files(const pl__words_index *ix, const uint8_t *left, size_t nleft)
 {
-    uint64_t active = 0;
-    for (size_t i = 0; i < w->nfiles; i++) {
-        const pl__vfile *f = &w->files[i];
-        int any = 0;
-        if (nleft < (size_t)f->nvar) {
-            for (size_t k = 0; k < nleft && any < 2; k++)
-                any += f->has_lang[left[k]];
-        } else {
-            for (int k = 0; k < f->nvar && any < 2; k++)
-                any += f->model_lang[k] >= 0 && cand[f->model_lang[k]];
-        }
-        if (any >= 2)
-            active |= 1ull << i;
+    uint64_t once = 0, twice = 0;
+    for (size_t k = 0; k < nleft; k++) {
+        twice |= once & ix->files_of[left[k]];
+        once |= ix->files_of[left[k]];
     }
-    return active;
+    return twice;
 }
 
 void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
@@ -215,10 +212,10 @@ void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
 {
     if (w == NULL || w->index == NULL)
         return;
-    uint64_t active = active_files(w, cand, left, nleft);
+    const pl__words_index *ix = w->index;
+    uint64_t active = active_files(ix, left, nleft);
     if (active == 0)
         return;
-    const pl__words_index *ix = w->index;
     pl__marktext_ready(mt);
     /* A word counts once however often the message has it. */
     uint64_t counted[WORDS_MAX / 64];
