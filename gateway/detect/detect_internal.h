@@ -389,10 +389,21 @@ int pl__tables_build(pl_detector *d, pl_error *err);
  * twice the 2-grams kept. */
 #define PL__BI_SLOTS 4096
 
-/* 1 + the index of the order-2 vector of the 2-gram of hash h, or 0. */
+/*
+ * The ready-vector tables are keyed by the n-gram's hash before
+ * pl__ngram_mix (as unique as after it): a position whose orders 2 and 3
+ * have ready vectors then mixes only the hashes it looks up in the model.
+ * A multiply spreads the key over the slots.
+ */
+static inline size_t pl__vec_slot_of(uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+/* 1 + the index of the order-2 vector of the 2-gram of unmixed hash h, or 0. */
 static inline uint32_t find_bigram(const pl_detector *d, uint64_t h)
 {
-    for (size_t slot = (size_t)h & (PL__BI_SLOTS - 1); d->bi_table[slot].idx;
+    for (size_t slot = pl__vec_slot_of(h) & (PL__BI_SLOTS - 1); d->bi_table[slot].idx;
          slot = (slot + 1) & (PL__BI_SLOTS - 1))
         if (d->bi_table[slot].key == h)
             return d->bi_table[slot].idx;
@@ -403,7 +414,7 @@ static inline uint32_t find_bigram(const pl_detector *d, uint64_t h)
 static inline uint32_t find_trigram(const pl_detector *d, uint64_t h)
 {
     size_t mask = d->tri_size - 1;
-    for (size_t slot = (size_t)h & mask; d->tri_table[slot].idx;
+    for (size_t slot = pl__vec_slot_of(h) & mask; d->tri_table[slot].idx;
          slot = (slot + 1) & mask)
         if (d->tri_table[slot].key == h)
             return d->tri_table[slot].idx;

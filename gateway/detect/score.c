@@ -118,6 +118,8 @@ typedef struct batch_pos {
      * order-1 record must be read (lo == 1). */
     const int16_t *base;
     int lo; /* lowest order looked up */
+    /* The n-grams' hashes: mixed (pl__ngram_mix) for the orders looked up
+     * in the model, lo to nmax. */
     uint64_t hash[PL__NGRAM_MAX + 1];
     uint32_t slot[PL__NGRAM_MAX + 1]; /* directory slots */
     const uint8_t *rec[PL__NGRAM_MAX + 1];
@@ -161,25 +163,27 @@ typedef struct scorer {
 } scorer;
 
 /* The hashes of the n-grams ending at the last letter, orders 2 to nmax,
- * into hash[2..nmax]; the order-1 hash is left out, as only a letter
- * without a ready vector needs it (hash_letter). */
-static void hash_position(const scorer *sc, int nmax, uint64_t *hash)
+ * before pl__ngram_mix, into raw[2..nmax]: the ready-vector tables take
+ * them so; only the orders looked up in the model are mixed (queue_position).
+ * The order-1 hash is left out, as only a letter without a ready vector
+ * needs it (hash_letter). */
+static void hash_position(const scorer *sc, int nmax, uint64_t *raw)
 {
     uint64_t h = pl__ngram_step(PL__NGRAM_SEED, sc->last[0]);
     for (int n = 2; n <= nmax; n++) {
         h = pl__ngram_step(h, sc->last[n - 1]);
-        hash[n] = pl__ngram_mix(h);
+        raw[n] = h;
     }
 }
 
 static uint64_t hash_letter(const scorer *sc)
 {
-    return pl__ngram_mix(pl__ngram_step(PL__NGRAM_SEED, sc->last[0]));
+    return pl__ngram_step(PL__NGRAM_SEED, sc->last[0]);
 }
 
 /*
  * The ready vector of the n-grams ending at the last letter (given their
- * hashes up to order nmax): order 3, 2 or 1, whichever is kept, or NULL
+ * unmixed hashes up to order nmax): order 3, 2 or 1, whichever is kept, or NULL
  * when the letter has none. *lo is the lowest order the vector does not
  * cover (1 for NULL); *best, when asked for, the best value in it.
  */
@@ -224,6 +228,7 @@ static void queue_position(scorer *sc)
         bp->hash[1] = hash_letter(sc);
     }
     for (int n = bp->lo; n <= bp->nmax; n++) {
+        bp->hash[n] = pl__ngram_mix(bp->hash[n]);
         bp->slot[n] = pl__model_slot(&d->model, bp->hash[n]);
         __builtin_prefetch(&d->model.dir[bp->slot[n]]);
     }

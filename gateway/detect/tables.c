@@ -140,7 +140,7 @@ static UChar32 *common_letters(const pl_detector *d, size_t *n)
  * two, never full). */
 static void slot_insert(pl__vec_slot *table, size_t size, uint64_t key, uint32_t idx)
 {
-    size_t slot = (size_t)key & (size - 1);
+    size_t slot = pl__vec_slot_of(key) & (size - 1);
     while (table[slot].idx)
         slot = (slot + 1) & (size - 1);
     table[slot].key = key;
@@ -224,9 +224,9 @@ static int build_bigrams(pl_detector *d, wide_vectors *w, pl_error *err)
         for (size_t j = 0; j < nl; j++) {
             /* letters[i] then letters[j]: hashed from the last back. */
             uint64_t h = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
-            h = pl__ngram_mix(pl__ngram_step(h, (uint32_t)letters[i]));
+            h = pl__ngram_step(h, (uint32_t)letters[i]);
             const pl__posting *p;
-            size_t cnt = pl__model_lookup(m, h, &p);
+            size_t cnt = pl__model_lookup(m, pl__ngram_mix(h), &p);
             if (cnt < BI_MIN_POSTINGS || 2 * (n + 1) > PL__BI_SLOTS)
                 continue;
             char *buf = (char *)w->bi;
@@ -258,14 +258,14 @@ static int build_trigrams(pl_detector *d, wide_vectors *w, pl_error *err)
         for (size_t j = 0; j < nl; j++) {
             uint64_t h2 = pl__ngram_step(PL__NGRAM_SEED, (uint32_t)letters[j]);
             h2 = pl__ngram_step(h2, (uint32_t)letters[i]);
-            uint32_t bi = find_bigram(d, pl__ngram_mix(h2));
+            uint32_t bi = find_bigram(d, h2);
             if (bi == 0)
                 continue;
             for (size_t k = 0; k < nl; k++) {
                 /* letters[k], letters[i], letters[j]. */
-                uint64_t h = pl__ngram_mix(pl__ngram_step(h2, (uint32_t)letters[k]));
+                uint64_t h = pl__ngram_step(h2, (uint32_t)letters[k]);
                 const pl__posting *p;
-                size_t cnt = pl__model_lookup(m, h, &p);
+                size_t cnt = pl__model_lookup(m, pl__ngram_mix(h), &p);
                 if (cnt < TRI_MIN_POSTINGS)
                     continue;
                 char *vbuf = (char *)w->tri, *kbuf = (char *)keys;
