@@ -119,14 +119,37 @@ static inline bool contains(const pl__marktext *mt, const pl__marker *mk)
 }
 
 /*
+ * A word break in the normalized text at out[o]: one space, after the
+ * word that began at *start, which a message's marktext records with its
+ * hash (the first PL__MARK_WORDS words; rest is where the others begin).
+ */
+static size_t word_break(char *out, size_t o, size_t *start, pl__marktext *mt)
+{
+    if (out[o - 1] == ' ')
+        return o;
+    if (mt != NULL && mt->nwords < PL__MARK_WORDS) {
+        mt->words[mt->nwords].off = (uint16_t)*start;
+        mt->words[mt->nwords].len = (uint16_t)(o - *start);
+        mt->words[mt->nwords].hash = pl__word_hash(out + *start, o - *start);
+        mt->nwords++;
+    } else if (mt != NULL && mt->rest == 0) {
+        mt->rest = *start;
+    }
+    out[o++] = ' ';
+    *start = o;
+    return o;
+}
+
+/*
  * Writes " word word " (lower-case letters, marks and tatweel dropped,
  * everything else a single space) into out (cap bytes). Returns the length.
- * d is NULL for the marker files' own patterns.
+ * d and mt are NULL for the marker files' own patterns; for a message, mt
+ * gets its words as they are written.
  */
-static size_t normalize_words(const pl_detector *d, const char *s, size_t len, char *out,
-                              size_t cap)
+static size_t normalize_words(const pl_detector *d, pl__marktext *mt, const char *s,
+                              size_t len, char *out, size_t cap)
 {
-    size_t i = 0, o = 0;
+    size_t i = 0, o = 0, start = 1;
     out[o++] = ' ';
     while (i < len && o + 6 < cap) {
         if ((unsigned char)s[i] < 0x80) {
@@ -134,8 +157,8 @@ static size_t normalize_words(const pl_detector *d, const char *s, size_t len, c
             char b = s[i++];
             if ((unsigned)((b | 0x20) - 'a') < 26)
                 out[o++] = (char)(b | 0x20);
-            else if (out[o - 1] != ' ')
-                out[o++] = ' ';
+            else
+                o = word_break(out, o, &start, mt);
             continue;
         }
         /* A message has been validated by the detector; a marker file's
@@ -155,8 +178,7 @@ static size_t normalize_words(const pl_detector *d, const char *s, size_t len, c
             continue;
         }
         if (!(info & PL__CH_MARK)) {
-            if (out[o - 1] != ' ')
-                out[o++] = ' ';
+            o = word_break(out, o, &start, mt);
             continue;
         }
         int8_t t = u_charType(c);
@@ -181,12 +203,11 @@ static size_t normalize_words(const pl_detector *d, const char *s, size_t len, c
             o += put_utf8(out + o, c);
         } else if (t == U_COMBINING_SPACING_MARK) {
             o += put_utf8(out + o, c);
-        } else if (out[o - 1] != ' ') {
-            out[o++] = ' ';
+        } else {
+            o = word_break(out, o, &start, mt);
         }
     }
-    if (out[o - 1] != ' ')
-        out[o++] = ' ';
+    o = word_break(out, o, &start, mt);
     out[o] = '\0';
     return o;
 }
@@ -195,29 +216,14 @@ void pl__marktext_ready(pl__marktext *mt)
 {
     if (mt->ready)
         return;
-    mt->n = normalize_words(mt->d, mt->text, mt->len, mt->norm, sizeof mt->norm);
+    /* Each word once, for all the marker files: its place and its hash. */
+    mt->nwords = 0;
+    mt->rest = 0;
+    mt->n = normalize_words(mt->d, mt, mt->text, mt->len, mt->norm, sizeof mt->norm);
+    if (mt->rest == 0)
+        mt->rest = mt->n;
     mt->pairs_ready = false;
     mt->ready = true;
-    /* Each word once, for all the marker files: its place and its hash. */
-    const char *p = mt->norm;
-    mt->nwords = 0;
-    while (*p) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
-        if (mt->nwords == PL__MARK_WORDS)
-            break;
-        size_t n = 0;
-        while (p[n] && p[n] != ' ')
-            n++;
-        mt->words[mt->nwords].off = (uint16_t)(p - mt->norm);
-        mt->words[mt->nwords].len = (uint16_t)n;
-        mt->words[mt->nwords].hash = pl__word_hash(p, n);
-        mt->nwords++;
-        p += n;
-    }
-    mt->rest = (size_t)(p - mt->norm);
 }
 
 /* The byte-pair set, built only when a marker other than a word is tested. */
@@ -405,7 +411,7 @@ static int add_marker(pl__vfile *f, int v, double w, const char *pattern, pl_err
         pattern++;
         plen--;
     }
-    size_t n = normalize_words(NULL, pattern, plen, norm, sizeof norm);
+    size_t n = normalize_words(NULL, NULL, pattern, plen, norm, sizeof norm);
     /* norm is " word "; a prefix keeps only the leading edge, a suffix the trailing one. */
     char *start = norm;
     if (f->substring || suf) {
