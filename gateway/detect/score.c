@@ -466,11 +466,11 @@ static void sync_active(scorer *sc)
     sc->nactive = o;
 }
 
-/* The leading candidate; the first in model order among equals. */
-static uint8_t leader_of(const scorer *sc)
+/* The leading candidate; the first in model order among equals. In dense
+ * mode, best is the best score (dense_best). */
+static uint8_t leader_of(const scorer *sc, int32_t best)
 {
     if (sc->dense) {
-        int32_t best = dense_best(sc);
         for (size_t k = 0; k < sc->set->n; k++) {
             uint8_t l = sc->set->list[k];
             if (sc->alive.i[l] && sc->score.i[l] == best)
@@ -486,9 +486,9 @@ static uint8_t leader_of(const scorer *sc)
 
 /* Dense mode: drops candidates with vector operations on the alive mask
  * and counts the rest. */
-static void prune_dense(scorer *sc)
+static void prune_dense(scorer *sc, int32_t best)
 {
-    int32_t best = dense_best(sc), thr = best - sc->d->prune_margin;
+    int32_t thr = best - sc->d->prune_margin;
     const pl__v4i thrv = {thr, thr, thr, thr};
     pl__v4i count = {0, 0, 0, 0};
     for (size_t b = 0; b < sc->set->nblocks; b++) {
@@ -513,10 +513,11 @@ static void prune_dense(scorer *sc)
     }
 }
 
-static bool prune(scorer *sc)
+/* best: in dense mode, the best score (dense_best). */
+static bool prune(scorer *sc, int32_t best_dense)
 {
     if (sc->dense) {
-        prune_dense(sc);
+        prune_dense(sc, best_dense);
         return sc->nactive == 1;
     }
     int32_t best = INT32_MIN, margin = sc->d->prune_margin;
@@ -567,9 +568,10 @@ static void readmit(scorer *sc, uint8_t leader)
  * End of a word while watching: how much worse the leader explains the
  * word's last letter than the best language does, less an allowance, is
  * added to a CUSUM (floored at 0); when that exceeds the limit, the dropped
- * candidates come back.
+ * candidates come back. best_dense: in dense mode, the best score
+ * (dense_best).
  */
-static void watch_word(scorer *sc)
+static void watch_word(scorer *sc, int32_t best_dense)
 {
     int32_t best;
     const int16_t *v = ready_vector(sc, &best);
@@ -583,7 +585,7 @@ static void watch_word(scorer *sc)
         allowance = sc->d->watch_allowance_only;
         limit = sc->d->watch_limit_only;
     }
-    uint8_t leader = leader_of(sc);
+    uint8_t leader = leader_of(sc, best_dense);
     int32_t c = sc->cusum + best - v[leader] - allowance;
     sc->cusum = c > 0 ? c : 0;
     if (sc->cusum > limit)
@@ -595,9 +597,15 @@ static void watch_word(scorer *sc)
  * when scoring can stop. */
 static bool word_end(scorer *sc)
 {
+    /* In dense mode the best score is found once for the watch and the
+     * pruning: candidates brought back start below it. */
+    bool was_dense = sc->dense;
+    int32_t best = was_dense ? dense_best(sc) : 0;
     if (sc->watch)
-        watch_word(sc);
-    bool one = sc->nactive == 1 || prune(sc);
+        watch_word(sc, best);
+    if (sc->dense && !was_dense)
+        best = dense_best(sc);
+    bool one = sc->nactive == 1 || prune(sc, best);
     if (!sc->watch && sc->nactive < sc->set->n &&
         sc->readmitted < WATCH_READMIT_MAX)
         watch_start(sc);
