@@ -20,17 +20,13 @@
 #define PRUNE_MARGIN 30.0
 
 /*
- * From this many candidates on, every language's score is updated with
- * vector adds over the whole table; below it, only the candidates' one by
- * one. Both compute the same sums.
- */
-#define DENSE_MIN 24
-
-/*
  * Up to this many candidates (most of a long text once its close relatives
  * are all that is left), a position is looked up from its longest n-gram
  * down and stops as soon as every candidate has a value: the long postings
- * lists of the short n-grams are then mostly skipped.
+ * lists of the short n-grams are then mostly skipped. Above it, every
+ * language of the script's blocks is scored with vector operations (dense
+ * mode), which costs less than updating even nine candidates one by one.
+ * Both compute the same sums.
  */
 #define TOPDOWN_MAX 8
 
@@ -379,25 +375,15 @@ static void score_dense(scorer *sc, const batch_pos *bp)
  * Scores one queued position against every candidate: its value for each
  * is its longest known n-gram's, starting from the ready vector; adj takes
  * off the backoff steps the language could have had at this position.
- * Three ways to the same sums, by how many candidates are left.
+ * Two ways to the same sums, by how many candidates are left (dense mode
+ * holds exactly while there are more than TOPDOWN_MAX).
  */
 static void score_position(scorer *sc, const batch_pos *bp)
 {
-    if (sc->nactive <= TOPDOWN_MAX) {
-        score_topdown(sc, bp);
-    } else if (sc->dense) {
+    if (sc->dense)
         score_dense(sc, bp);
-    } else {
-        int16_t *val = sc->val16.i;
-        for (size_t k = 0; k < sc->nactive; k++)
-            val[sc->active[k]] = bp->base[sc->active[k]];
-        scatter_postings(sc->d, bp, val);
-        const pl__langvec *adj = &sc->d->adj[bp->nmax];
-        for (size_t k = 0; k < sc->nactive; k++) {
-            uint8_t l = sc->active[k];
-            sc->score.i[l] += val[l] + adj->i[l];
-        }
-    }
+    else
+        score_topdown(sc, bp);
 }
 
 /* Looks up and scores every queued position. */
@@ -507,7 +493,7 @@ static void prune_dense(scorer *sc, int32_t best)
         sc->rebased = sc->letters;
     }
     sc->nactive = (size_t)(count[0] + count[1] + count[2] + count[3]);
-    if (sc->nactive < DENSE_MIN) {
+    if (sc->nactive <= TOPDOWN_MAX) {
         sc->dense = false;
         sync_active(sc);
     }
@@ -559,7 +545,7 @@ static void readmit(scorer *sc, uint8_t leader)
         }
     }
     sync_active(sc);
-    sc->dense = sc->nactive >= DENSE_MIN;
+    sc->dense = sc->nactive > TOPDOWN_MAX;
     sc->watch = false;
     sc->readmitted++;
 }
@@ -668,7 +654,7 @@ size_t pl__score_text(const pl_detector *d, const char *text, size_t len,
     sc.rebased = 0;
     sc.nactive = set->n;
     memcpy(sc.active, set->list, set->n);
-    sc.dense = sc.nactive >= DENSE_MIN;
+    sc.dense = sc.nactive > TOPDOWN_MAX;
     /* The candidates' slots are set when dense mode ends (sync_active). */
     memset(sc.slot, SCRATCH, sizeof sc.slot);
     for (size_t k = 0; !sc.dense && k < set->n; k++)
