@@ -6,6 +6,8 @@
 #ifndef PARLEY_DETECT_MARKERS_H
 #define PARLEY_DETECT_MARKERS_H
 
+#include <string.h>
+
 #include "detect_internal.h"
 
 #define PL__VARIETIES_MAX 64
@@ -72,6 +74,39 @@ static inline uint32_t pl__word_hash(const char *w, size_t n)
 
 /* Normalizes the message and splits it into hashed words, once. */
 void pl__marktext_ready(pl__marktext *mt);
+
+/* Where pl__marktext_next_word is in a message; start at {0, NULL}. */
+typedef struct pl__word_iter {
+    size_t k;
+    const char *p;
+} pl__word_iter;
+
+/*
+ * The next word of a ready message (its letters, length and hash): the
+ * words recorded by pl__marktext_ready, then, past PL__MARK_WORDS of them
+ * (a very long message), the rest read word by word. False at the end.
+ */
+static inline bool pl__marktext_next_word(const pl__marktext *mt, pl__word_iter *it,
+                                          const char **word, size_t *n, uint32_t *h)
+{
+    if (it->k < mt->nwords) {
+        *word = mt->norm + mt->words[it->k].off;
+        *n = mt->words[it->k].len;
+        *h = mt->words[it->k].hash;
+        it->k++;
+        return true;
+    }
+    if (it->p == NULL)
+        it->p = mt->norm + mt->rest;
+    while (*it->p == ' ')
+        it->p++;
+    if ((*n = strcspn(it->p, " ")) == 0)
+        return false;
+    *word = it->p;
+    *h = pl__word_hash(it->p, *n);
+    it->p += *n;
+    return true;
+}
 
 /* Whether the normalized message contains marker mk (after
  * pl__marktext_ready); builds the byte-pair set on first use. */

@@ -292,25 +292,11 @@ static void match_markers(const pl__vfile *f, pl__marktext *mt,
     uint64_t seen[PL__MARKERS_MAX / 64];
     memset(seen, 0, (f->nmarkers + 63) / 64 * sizeof seen[0]);
     pl__marktext_ready(mt);
-    const char *p = mt->norm + mt->rest;
-    for (size_t w = 0;; w++) {
-        const char *word;
-        size_t n;
-        uint32_t h;
-        if (w < mt->nwords) {
-            word = mt->norm + mt->words[w].off;
-            n = mt->words[w].len;
-            h = mt->words[w].hash;
-        } else {
-            /* Past the words found beforehand: a very long message. */
-            while (*p == ' ')
-                p++;
-            if ((n = strcspn(p, " ")) == 0)
-                break;
-            word = p;
-            h = pl__word_hash(p, n);
-            p += n;
-        }
+    pl__word_iter it = {0, NULL};
+    const char *word;
+    size_t n;
+    uint32_t h;
+    while (pl__marktext_next_word(mt, &it, &word, &n, &h)) {
         for (size_t slot = h & (f->word_size - 1); f->word_slot[slot];
              slot = (slot + 1) & (f->word_size - 1)) {
             uint32_t m = f->word_slot[slot] - 1;

@@ -220,25 +220,11 @@ void pl__words_apply(const pl__varieties *w, pl__marktext *mt, const bool *cand,
     /* A word counts once however often the message has it. */
     uint64_t counted[WORDS_MAX / 64];
     memset(counted, 0, (ix->nwords + 63) / 64 * sizeof counted[0]);
-    const char *p = mt->norm + mt->rest;
-    for (size_t k = 0;; k++) {
-        const char *word;
-        size_t n;
-        uint32_t h;
-        if (k < mt->nwords) {
-            word = mt->norm + mt->words[k].off;
-            n = mt->words[k].len;
-            h = mt->words[k].hash;
-        } else {
-            /* Past the words found beforehand: a very long message. */
-            while (*p == ' ')
-                p++;
-            if ((n = strcspn(p, " ")) == 0)
-                break;
-            word = p;
-            h = pl__word_hash(p, n);
-            p += n;
-        }
+    pl__word_iter it = {0, NULL};
+    const char *word;
+    size_t n;
+    uint32_t h;
+    while (pl__marktext_next_word(mt, &it, &word, &n, &h)) {
         const word_slot *ws = find_slot(ix, word, n, h);
         if (ws == NULL || (counted[ws->word / 64] & (1ull << (ws->word % 64))))
             continue;
