@@ -129,30 +129,6 @@ typedef struct survey {
     bool needs_nfc;
 } survey;
 
-/*
- * The code point at s[i] and its length in *n, or -1 for an invalid
- * sequence. Two- and three-byte sequences (every script of the model but a
- * few historic ones) are checked and decoded in one step.
- */
-static inline UChar32 decode_cp(const uint8_t *u, size_t len, size_t i, size_t *n)
-{
-    uint8_t b = u[i];
-    if (b >= 0xC2 && b <= 0xDF && i + 1 < len && (u[i + 1] & 0xC0) == 0x80) {
-        *n = 2;
-        return ((b & 0x1F) << 6) | (u[i + 1] & 0x3F);
-    }
-    /* E0 and ED have narrower second bytes: the general check below. */
-    if (b >= 0xE1 && b <= 0xEF && b != 0xED && i + 2 < len &&
-        (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
-        *n = 3;
-        return ((b & 0x0F) << 12) | ((u[i + 1] & 0x3F) << 6) | (u[i + 2] & 0x3F);
-    }
-    if ((*n = pl_text_utf8_seq_len((const char *)u, len, i)) == 0)
-        return -1;
-    size_t at = i;
-    return pl__next_cp((const char *)u, &at);
-}
-
 /* Counts letters per script; false at the first invalid UTF-8 sequence. */
 static bool survey_text(const pl_detector *d, const char *s, size_t len,
                         survey *sv)
@@ -171,11 +147,10 @@ static bool survey_text(const pl_detector *d, const char *s, size_t len,
                 continue;
             sc = USCRIPT_LATIN;
         } else {
-            size_t n;
-            UChar32 c = decode_cp(u, len, i, &n);
-            if (c < 0)
+            size_t n = pl_text_utf8_seq_len(s, len, i);
+            if (n == 0)
                 return false;
-            i += n;
+            UChar32 c = pl__next_cp(s, &i);
             uint32_t info = pl__char(d, c);
             if (info & PL__CH_NOT_NFC)
                 sv->needs_nfc = true;
