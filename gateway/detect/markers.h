@@ -72,6 +72,10 @@ static inline uint32_t pl__word_hash(const char *w, size_t n)
     return h;
 }
 
+/* Whether a marker's needle is one whole word, " word " with no space
+ * inside; *wlen is then the word's length (it starts at needle + 1). */
+bool pl__word_needle(const char *needle, size_t *wlen);
+
 /* Normalizes the message and splits it into hashed words, once. */
 void pl__marktext_ready(pl__marktext *mt);
 

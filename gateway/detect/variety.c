@@ -241,8 +241,7 @@ bool pl__marker_in_text(pl__marktext *mt, const pl__marker *mk)
     return contains(mt, mk);
 }
 
-/* A needle " word " with no space inside: a whole-word marker. */
-static bool is_word_needle(const char *needle, size_t *wlen)
+bool pl__word_needle(const char *needle, size_t *wlen)
 {
     size_t n = strlen(needle);
     if (n < 3 || needle[0] != ' ' || needle[n - 1] != ' ' ||
@@ -257,7 +256,7 @@ static int index_markers(pl__vfile *f, pl_error *err)
 {
     size_t nwords = 0, wlen;
     for (size_t i = 0; i < f->nmarkers; i++)
-        nwords += is_word_needle(f->markers[i].needle, &wlen);
+        nwords += pl__word_needle(f->markers[i].needle, &wlen);
     f->word_size = 16;
     while (f->word_size < 2 * nwords)
         f->word_size *= 2;
@@ -267,7 +266,7 @@ static int index_markers(pl__vfile *f, pl_error *err)
     if (f->word_hash == NULL || f->word_slot == NULL || f->others == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     for (size_t i = 0; i < f->nmarkers; i++) {
-        if (!is_word_needle(f->markers[i].needle, &wlen)) {
+        if (!pl__word_needle(f->markers[i].needle, &wlen)) {
             f->others[f->nothers++] = (uint32_t)i;
             continue;
         }

@@ -64,17 +64,6 @@ void pl__words_index_free(pl__words_index *ix)
     free(ix);
 }
 
-/* The whole word of a needle " word ", or NULL for other markers. */
-static const char *whole_word(const char *needle, size_t *len)
-{
-    size_t n = strlen(needle);
-    if (n < 3 || needle[0] != ' ' || needle[n - 1] != ' ' ||
-        memchr(needle + 1, ' ', n - 2) != NULL)
-        return NULL;
-    *len = n - 2;
-    return needle + 1;
-}
-
 static const word_slot *find_slot(const pl__words_index *ix, const char *w, size_t n,
                                    uint32_t h)
 {
@@ -121,9 +110,9 @@ static int build_index(const pl__varieties *w, pl__words_index **out, pl_error *
             for (size_t k = 0; k < f->nmarkers; k++) {
                 const pl__marker *mk = &f->markers[k];
                 size_t n;
-                const char *word = whole_word(mk->needle, &n);
+                const char *word = mk->needle + 1;
                 int lang = f->model_lang[mk->variety];
-                if (word == NULL || lang < 0)
+                if (!pl__word_needle(mk->needle, &n) || lang < 0)
                     continue; /* another marker, or a language the model lacks */
                 uint32_t h = pl__word_hash(word, n);
                 const word_slot *ws = find_slot(ix, word, n, h);
