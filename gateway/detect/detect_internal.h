@@ -218,11 +218,11 @@ int pl__only_languages(const pl__model *m, const pl_detect_hint *hints, size_t n
  * vectors. */
 typedef int32_t pl__v4i __attribute__((vector_size(16)));
 
-/* A slot of the hash tables of ready vectors (tables.c): the n-gram hash and
- * 1 + the vector's index (0 for a free slot), side by side so that a probe
- * reads one cache line. */
+/* A slot of the hash tables of ready vectors (tables.c): a fingerprint of
+ * the n-gram hash (pl__vec_tag) and 1 + the vector's index (0 for a free
+ * slot). Eight bytes, so that the tables stay in the second-level cache. */
 typedef struct pl__vec_slot {
-    uint64_t key;
+    uint32_t tag;
     uint32_t idx;
 } pl__vec_slot;
 
@@ -400,12 +400,20 @@ static inline size_t pl__vec_slot_of(uint64_t key)
     return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
+/* The fingerprint kept in a slot: with the slot itself, about 46 bits of
+ * the key, as unlikely to confuse two n-grams as the model's own 32-bit
+ * fingerprints within a bucket. */
+static inline uint32_t pl__vec_tag(uint64_t key)
+{
+    return (uint32_t)(key >> 32);
+}
+
 /* 1 + the index of the order-2 vector of the 2-gram of unmixed hash h, or 0. */
 static inline uint32_t find_bigram(const pl_detector *d, uint64_t h)
 {
     for (size_t slot = pl__vec_slot_of(h) & (PL__BI_SLOTS - 1); d->bi_table[slot].idx;
          slot = (slot + 1) & (PL__BI_SLOTS - 1))
-        if (d->bi_table[slot].key == h)
+        if (d->bi_table[slot].tag == pl__vec_tag(h))
             return d->bi_table[slot].idx;
     return 0;
 }
@@ -416,7 +424,7 @@ static inline uint32_t find_trigram(const pl_detector *d, uint64_t h)
     size_t mask = d->tri_size - 1;
     for (size_t slot = pl__vec_slot_of(h) & mask; d->tri_table[slot].idx;
          slot = (slot + 1) & mask)
-        if (d->tri_table[slot].key == h)
+        if (d->tri_table[slot].tag == pl__vec_tag(h))
             return d->tri_table[slot].idx;
     return 0;
 }

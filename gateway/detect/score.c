@@ -190,25 +190,27 @@ static const int16_t *find_ready(const pl_detector *d, uint32_t c, int nmax,
     *lo = 1;
     if (u == 0)
         return NULL;
-    /* Both letters common: the 2-gram may have a ready vector. */
-    uint32_t bi = nmax >= 2 ? find_bigram(d, hash[2]) : 0;
-    if (bi == 0) {
-        *lo = 2;
-        if (best)
-            *best = d->uni_max[u - 1];
-        return d->uni + (size_t)(u - 1) * d->rstride;
-    }
+    /* A 3-gram has a ready vector only if its 2-gram has one (tables.c):
+     * the order-3 table is asked first, and the order-2 table only when it
+     * has nothing. */
     uint32_t tri = nmax >= 3 ? find_trigram(d, hash[3]) : 0;
-    if (tri == 0) {
+    if (tri != 0) {
+        *lo = 4;
+        if (best)
+            *best = d->tri_max[tri - 1];
+        return d->tri + (size_t)(tri - 1) * d->rstride;
+    }
+    uint32_t bi = nmax >= 2 ? find_bigram(d, hash[2]) : 0;
+    if (bi != 0) {
         *lo = 3;
         if (best)
             *best = d->bi_max[bi - 1];
         return d->bi + (size_t)(bi - 1) * d->rstride;
     }
-    *lo = 4;
+    *lo = 2;
     if (best)
-        *best = d->tri_max[tri - 1];
-    return d->tri + (size_t)(tri - 1) * d->rstride;
+        *best = d->uni_max[u - 1];
+    return d->uni + (size_t)(u - 1) * d->rstride;
 }
 
 /* Hashes the n-grams ending at the character just pushed and queues them. */

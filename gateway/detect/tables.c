@@ -136,15 +136,26 @@ static UChar32 *common_letters(const pl_detector *d, size_t *n)
     return letters;
 }
 
-/* Puts (key, idx) in an open-addressing table of `size` slots (a power of
- * two, never full). */
-static void slot_insert(pl__vec_slot *table, size_t size, uint64_t key, uint32_t idx)
+/*
+ * Puts (key, idx) in an open-addressing table of `size` slots (a power of
+ * two, never full). Returns false when a key already on its probe path has
+ * the same fingerprint: lookups would then find that one instead.
+ */
+static bool slot_insert(pl__vec_slot *table, size_t size, uint64_t key, uint32_t idx)
 {
     size_t slot = pl__vec_slot_of(key) & (size - 1);
-    while (table[slot].idx)
-        slot = (slot + 1) & (size - 1);
-    table[slot].key = key;
+    for (; table[slot].idx; slot = (slot + 1) & (size - 1))
+        if (table[slot].tag == pl__vec_tag(key))
+            return false;
+    table[slot].tag = pl__vec_tag(key);
     table[slot].idx = idx;
+    return true;
+}
+
+static int tag_collision(pl_error *err)
+{
+    return pl_error_set(err, PL_ESYNTAX,
+                        "language model: two common n-grams share a ready-vector fingerprint");
 }
 
 /*
@@ -237,8 +248,11 @@ static int build_bigrams(pl_detector *d, wide_vectors *w, pl_error *err)
                 free(letters);
                 return pl_error_set(err, PL_ENOMEM, "out of memory");
             }
-            slot_insert(d->bi_table, PL__BI_SLOTS, h, (uint32_t)++n);
-            w->nbi = n;
+            w->nbi = ++n;
+            if (!slot_insert(d->bi_table, PL__BI_SLOTS, h, (uint32_t)n)) {
+                free(letters);
+                return tag_collision(err);
+            }
         }
     }
     free(letters);
@@ -293,8 +307,12 @@ static int build_trigrams(pl_detector *d, wide_vectors *w, pl_error *err)
         free(keys);
         return pl_error_set(err, PL_ENOMEM, "out of memory");
     }
-    for (size_t t = 0; t < n; t++)
-        slot_insert(d->tri_table, d->tri_size, keys[t], (uint32_t)t + 1);
+    for (size_t t = 0; t < n; t++) {
+        if (!slot_insert(d->tri_table, d->tri_size, keys[t], (uint32_t)t + 1)) {
+            free(keys);
+            return tag_collision(err);
+        }
+    }
     free(keys);
     return 0;
 }
