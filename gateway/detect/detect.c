@@ -86,12 +86,16 @@ void pl_detect_close(pl_detector *d)
         return;
     pl__model_close(&d->model);
     free(d->chdata);
-    free(d->uni_idx);
-    free(d->uni);
-    free(d->bi_table);
-    free(d->bi);
-    free(d->tri_table);
-    free(d->tri);
+    if (d->ready_pool == NULL) {
+        /* Not gathered yet (tables.c): each on its own. */
+        free(d->uni_idx);
+        free(d->uni);
+        free(d->bi_table);
+        free(d->bi);
+        free(d->tri_table);
+        free(d->tri);
+    }
+    free(d->ready_pool);
     free(d->uni_max);
     free(d->bi_max);
     free(d->tri_max);

@@ -307,6 +307,8 @@ struct pl_detector {
     int32_t *uni_max, *bi_max, *tri_max;
     pl__vec_slot *tri_table;
     size_t tri_size; /* a power of two */
+    /* The block that holds uni, bi, tri and their tables once built. */
+    void *ready_pool;
     pl__varieties *varieties;
     pl__varieties *words;
 };

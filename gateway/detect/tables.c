@@ -5,6 +5,7 @@
  * scoring parameters are set first (pl__score_init).
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include <unicode/uchar.h>
@@ -351,6 +352,55 @@ static int pack_vectors(pl_detector *d, const wide_vectors *w, pl_error *err)
     return 0;
 }
 
+/* The block the ready vectors and their tables are gathered in (one huge
+ * page where the system has them). */
+#define POOL_ALIGN ((size_t)2 << 20)
+
+/* Copies n bytes of *from into the pool at *off (64-byte aligned), frees
+ * *from and points it there. */
+static void *pool_move(char *pool, size_t *off, void *from, size_t n)
+{
+    void *to = memcpy(pool + *off, from, n);
+    free(from);
+    *off += (n + 63) / 64 * 64;
+    return to;
+}
+
+/*
+ * Gathers the ready vectors and the tables that find them into one block,
+ * which asks for transparent huge pages: nearly every letter reads them, and
+ * in 4 KB pages their 1.5 MB missed the TLB about as often as the cache
+ * (1.6 % of a chat message's time). Without huge pages it is one block
+ * like any other.
+ */
+static int gather_ready(pl_detector *d, const wide_vectors *w, pl_error *err)
+{
+    size_t vec = d->rstride * sizeof(int16_t);
+    size_t sizes[] = {w->nuni * vec, w->nbi * vec, w->ntri * vec,
+                      d->tri_size * sizeof *d->tri_table,
+                      PL__BI_SLOTS * sizeof *d->bi_table,
+                      PL__UNI_LIMIT * sizeof *d->uni_idx};
+    size_t total = 0;
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        total += (sizes[k] + 63) / 64 * 64;
+    total = (total + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN;
+    char *pool = aligned_alloc(POOL_ALIGN, total);
+    if (pool == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+#ifdef MADV_HUGEPAGE
+    (void)madvise(pool, total, MADV_HUGEPAGE); /* a hint: failure is fine */
+#endif
+    size_t off = 0;
+    d->uni = pool_move(pool, &off, d->uni, sizes[0]);
+    d->bi = pool_move(pool, &off, d->bi, sizes[1]);
+    d->tri = pool_move(pool, &off, d->tri, sizes[2]);
+    d->tri_table = pool_move(pool, &off, d->tri_table, sizes[3]);
+    d->bi_table = pool_move(pool, &off, d->bi_table, sizes[4]);
+    d->uni_idx = pool_move(pool, &off, d->uni_idx, sizes[5]);
+    d->ready_pool = pool;
+    return 0;
+}
+
 int pl__tables_build(pl_detector *d, pl_error *err)
 {
     wide_vectors w = {0};
@@ -363,6 +413,8 @@ int pl__tables_build(pl_detector *d, pl_error *err)
         rc = build_trigrams(d, &w, err);
     if (rc == 0)
         rc = pack_vectors(d, &w, err);
+    if (rc == 0)
+        rc = gather_ready(d, &w, err);
     free(w.uni);
     free(w.bi);
     free(w.tri);
