@@ -318,71 +318,63 @@ static int build_trigrams(pl_detector *d, wide_vectors *w, pl_error *err)
     return 0;
 }
 
-/* n vectors of `stride` 32-bit values as 16-bit vectors of d->rstride
- * values, 64-byte aligned (NULL without memory). */
-static int16_t *narrow(const pl_detector *d, const int32_t *wide, size_t n,
-                       size_t stride)
+/* Writes n vectors of `stride` 32-bit values as 16-bit vectors of
+ * d->rstride values at out; returns the bytes written. Every value fits in
+ * 16 bits: pl__score_init checked the range. */
+static size_t narrow(const pl_detector *d, int16_t *out, const int32_t *wide, size_t n,
+                     size_t stride)
 {
-    size_t bytes = (n ? n : 1) * d->rstride * sizeof(int16_t);
-    int16_t *out = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (out == NULL)
-        return NULL;
     for (size_t v = 0; v < n; v++)
         for (size_t l = 0; l < d->rstride; l++)
             out[v * d->rstride + l] = (int16_t)wide[v * stride + l];
-    return out;
-}
-
-/* The built vectors in the form the scorer reads, and their maxima. Every
- * value fits in 16 bits: pl__score_init checked the range. */
-static int pack_vectors(pl_detector *d, const wide_vectors *w, pl_error *err)
-{
-    d->uni_max = vector_maxima(d, w->uni ? w->uni->i : NULL, w->nuni, PL__LANG_PAD);
-    d->bi_max = vector_maxima(d, w->bi ? w->bi->i : NULL, w->nbi, PL__LANG_PAD);
-    d->tri_max = vector_maxima(d, (const int32_t *)w->tri, w->ntri, d->nblocks * 4);
-    d->rstride = d->nblocks * 4;
-    for (size_t l = 0; l < PL__LANG_PAD; l++)
-        d->unseen16.i[l] = (int16_t)d->unseen.i[l];
-    d->uni = narrow(d, w->uni ? w->uni->i : NULL, w->nuni, PL__LANG_PAD);
-    d->bi = narrow(d, w->bi ? w->bi->i : NULL, w->nbi, PL__LANG_PAD);
-    d->tri = narrow(d, (const int32_t *)w->tri, w->ntri, d->nblocks * 4);
-    if (d->uni == NULL || d->bi == NULL || d->tri == NULL || d->uni_max == NULL ||
-        d->bi_max == NULL || d->tri_max == NULL)
-        return pl_error_set(err, PL_ENOMEM, "out of memory");
-    return 0;
+    return n * d->rstride * sizeof(int16_t);
 }
 
 /* The block the ready vectors and their tables are gathered in (one huge
  * page where the system has them). */
 #define POOL_ALIGN ((size_t)2 << 20)
 
-/* Copies n bytes of *from into the pool at *off (64-byte aligned), frees
- * *from and points it there. */
+/* Bytes of the pool taken by n bytes, so that each part starts on a line. */
+static size_t pool_bytes(size_t n)
+{
+    return (n + 63) / 64 * 64;
+}
+
+/* Copies n bytes of *from into the pool at *off, frees from and returns
+ * the copy. */
 static void *pool_move(char *pool, size_t *off, void *from, size_t n)
 {
     void *to = memcpy(pool + *off, from, n);
     free(from);
-    *off += (n + 63) / 64 * 64;
+    *off += pool_bytes(n);
     return to;
 }
 
 /*
- * Gathers the ready vectors and the tables that find them into one block,
- * which asks for transparent huge pages: nearly every letter reads them, and
- * in 4 KB pages their 1.5 MB missed the TLB about as often as the cache
- * (1.6 % of a chat message's time). Without huge pages it is one block
- * like any other.
+ * The built vectors in the form the scorer reads, their maxima, and the
+ * tables that find them, all gathered into one block that asks for
+ * transparent huge pages: nearly every letter reads them, and in 4 KB pages
+ * their 1.5 MB missed the TLB about as often as the cache. Without huge
+ * pages it is one block like any other.
  */
-static int gather_ready(pl_detector *d, const wide_vectors *w, pl_error *err)
+static int pack_vectors(pl_detector *d, const wide_vectors *w, pl_error *err)
 {
+    d->uni_max = vector_maxima(d, w->uni ? w->uni->i : NULL, w->nuni, PL__LANG_PAD);
+    d->bi_max = vector_maxima(d, w->bi ? w->bi->i : NULL, w->nbi, PL__LANG_PAD);
+    d->tri_max = vector_maxima(d, (const int32_t *)w->tri, w->ntri, d->nblocks * 4);
+    if (d->uni_max == NULL || d->bi_max == NULL || d->tri_max == NULL)
+        return pl_error_set(err, PL_ENOMEM, "out of memory");
+    d->rstride = d->nblocks * 4;
+    for (size_t l = 0; l < PL__LANG_PAD; l++)
+        d->unseen16.i[l] = (int16_t)d->unseen.i[l];
+
     size_t vec = d->rstride * sizeof(int16_t);
-    size_t sizes[] = {w->nuni * vec, w->nbi * vec, w->ntri * vec,
-                      d->tri_size * sizeof *d->tri_table,
-                      PL__BI_SLOTS * sizeof *d->bi_table,
-                      PL__UNI_LIMIT * sizeof *d->uni_idx};
-    size_t total = 0;
-    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
-        total += (sizes[k] + 63) / 64 * 64;
+    size_t tri_table = d->tri_size * sizeof *d->tri_table;
+    size_t bi_table = PL__BI_SLOTS * sizeof *d->bi_table;
+    size_t uni_idx = PL__UNI_LIMIT * sizeof *d->uni_idx;
+    size_t total = pool_bytes(w->nuni * vec) + pool_bytes(w->nbi * vec) +
+                   pool_bytes(w->ntri * vec) + pool_bytes(tri_table) +
+                   pool_bytes(bi_table) + pool_bytes(uni_idx);
     total = (total + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN;
     char *pool = aligned_alloc(POOL_ALIGN, total);
     if (pool == NULL)
@@ -391,12 +383,15 @@ static int gather_ready(pl_detector *d, const wide_vectors *w, pl_error *err)
     (void)madvise(pool, total, MADV_HUGEPAGE); /* a hint: failure is fine */
 #endif
     size_t off = 0;
-    d->uni = pool_move(pool, &off, d->uni, sizes[0]);
-    d->bi = pool_move(pool, &off, d->bi, sizes[1]);
-    d->tri = pool_move(pool, &off, d->tri, sizes[2]);
-    d->tri_table = pool_move(pool, &off, d->tri_table, sizes[3]);
-    d->bi_table = pool_move(pool, &off, d->bi_table, sizes[4]);
-    d->uni_idx = pool_move(pool, &off, d->uni_idx, sizes[5]);
+    d->uni = (int16_t *)(pool + off);
+    off += pool_bytes(narrow(d, d->uni, w->uni ? w->uni->i : NULL, w->nuni, PL__LANG_PAD));
+    d->bi = (int16_t *)(pool + off);
+    off += pool_bytes(narrow(d, d->bi, w->bi ? w->bi->i : NULL, w->nbi, PL__LANG_PAD));
+    d->tri = (int16_t *)(pool + off);
+    off += pool_bytes(narrow(d, d->tri, (const int32_t *)w->tri, w->ntri, d->nblocks * 4));
+    d->tri_table = pool_move(pool, &off, d->tri_table, tri_table);
+    d->bi_table = pool_move(pool, &off, d->bi_table, bi_table);
+    d->uni_idx = pool_move(pool, &off, d->uni_idx, uni_idx);
     d->ready_pool = pool;
     return 0;
 }
@@ -413,8 +408,6 @@ int pl__tables_build(pl_detector *d, pl_error *err)
         rc = build_trigrams(d, &w, err);
     if (rc == 0)
         rc = pack_vectors(d, &w, err);
-    if (rc == 0)
-        rc = gather_ready(d, &w, err);
     free(w.uni);
     free(w.bi);
     free(w.tri);
