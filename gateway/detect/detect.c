@@ -87,13 +87,10 @@ void pl_detect_close(pl_detector *d)
     pl__model_close(&d->model);
     free(d->chdata);
     if (d->ready_pool == NULL) {
-        /* Not gathered yet (tables.c): each on its own. */
+        /* The tables before they move into the vectors' block (tables.c). */
         free(d->uni_idx);
-        free(d->uni);
         free(d->bi_table);
-        free(d->bi);
         free(d->tri_table);
-        free(d->tri);
     }
     free(d->ready_pool);
     free(d->uni_max);

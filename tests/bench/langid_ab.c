@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "parley/detect.h"
+#include "read_lines.h"
 
 int B_pl_detect_open(const char *dir, pl_detector **out, pl_error *err);
 int B_pl_detect_langset_new(const pl_detector *d, const char *list,
@@ -39,30 +40,9 @@ int main(int argc, char **argv)
     }
     const char *only = argc > 3 && argv[3][0] ? argv[3] : NULL;
     int rounds = argc > 4 ? atoi(argv[4]) : 3;
-    FILE *f = fopen(argv[1], "r");
-    if (f == NULL) {
-        perror(argv[1]);
-        return 1;
-    }
-    size_t n = 0, cap = 1024;
-    char **lines = malloc(cap * sizeof *lines);
-    size_t *lens = malloc(cap * sizeof *lens);
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &lcap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        if (n == cap) {
-            cap *= 2;
-            lines = realloc(lines, cap * sizeof *lines);
-            lens = realloc(lens, cap * sizeof *lens);
-        }
-        lines[n] = strndup(line, (size_t)len);
-        lens[n++] = (size_t)len;
-    }
-    free(line);
-    fclose(f);
+    char **lines;
+    size_t *lens, bytes = 0;
+    size_t n = read_lines(argv[1], &lines, &lens, &bytes);
 
     pl_detector *da, *db;
     pl_detect_langset *la = NULL, *lb = NULL;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "parley/detect.h"
+#include "read_lines.h"
 
 static double now(clockid_t clock)
 {
@@ -30,32 +31,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: parley_langid FILE [LOCALES_DIR [ONLY]]\n");
         return 2;
     }
-    FILE *f = fopen(argv[1], "r");
-    if (f == NULL) {
-        perror(argv[1]);
-        return 1;
-    }
     /* Read everything first so that only detection is timed. */
-    size_t n = 0, cap = 1024, bytes = 0;
-    char **lines = malloc(cap * sizeof *lines);
-    size_t *lens = malloc(cap * sizeof *lens);
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &lcap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        if (n == cap) {
-            cap *= 2;
-            lines = realloc(lines, cap * sizeof *lines);
-            lens = realloc(lens, cap * sizeof *lens);
-        }
-        lines[n] = strndup(line, (size_t)len);
-        lens[n++] = (size_t)len;
-        bytes += (size_t)len;
-    }
-    free(line);
-    fclose(f);
+    char **lines;
+    size_t *lens, bytes = 0;
+    size_t n = read_lines(argv[1], &lines, &lens, &bytes);
 
     pl_detector *d;
     pl_error err;
