@@ -291,11 +291,12 @@ struct pl_detector {
     uint32_t *chdata;
     /*
      * Ready vectors (tables.c): the values of every language for a common
-     * 1-, 2- or 3-gram, rstride 16-bit values each (64-byte aligned pools).
-     * Nearly every letter reads one, so their size in cache lines is what
-     * counts: 16 bits halve it, and every value fits (pl__score_init).
-     * uni_idx[c] is 1 + the order-1 vector of letter c, or 0; the 2- and
-     * 3-grams are found through hash tables keyed by the n-gram hash.
+     * 1-, 2- or 3-gram, rstride 16-bit values each. Nearly every letter
+     * reads one, so their size in cache lines is what counts: 16 bits halve
+     * it, and every value fits (pl__score_init). uni_idx[c] is 1 + the
+     * order-1 vector of letter c, or 0; the 2- and 3-grams are found through
+     * hash tables of fingerprints of the unmixed n-gram hash. All of them
+     * live in ready_pool once built.
      */
     uint16_t *uni_idx;
     int16_t *uni, *bi, *tri;

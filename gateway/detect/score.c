@@ -409,12 +409,6 @@ static void flush_batch(scorer *sc)
     sc->nbatch = 0;
 }
 
-/*
- * Drops the candidates that can no longer win; long texts get cheap fast.
- * Scores are made relative to the best, which keeps them small however long
- * the text (only differences matter). Returns true when one is left: the
- * rest of the text cannot change the answer.
- */
 /* The best score of the candidates, with vector operations over the whole
  * table (dense mode). */
 static int32_t dense_best(const scorer *sc)
@@ -501,7 +495,13 @@ static void prune_dense(scorer *sc, int32_t best)
     }
 }
 
-/* best: in dense mode, the best score (dense_best). */
+/*
+ * Drops the candidates that can no longer win; long texts get cheap fast.
+ * Scores are made relative to the best, which keeps them small however long
+ * the text (only differences matter). Returns true when one is left: the
+ * rest of the text cannot change the answer.
+ * best_dense: in dense mode, the best score (dense_best).
+ */
 static bool prune(scorer *sc, int32_t best_dense)
 {
     if (sc->dense) {

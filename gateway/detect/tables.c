@@ -354,8 +354,8 @@ static void *pool_move(char *pool, size_t *off, void *from, size_t n)
  * The built vectors in the form the scorer reads, their maxima, and the
  * tables that find them, all gathered into one block that asks for
  * transparent huge pages: nearly every letter reads them, and in 4 KB pages
- * their 1.5 MB missed the TLB about as often as the cache. Without huge
- * pages it is one block like any other.
+ * their 1.5 MB span some 380 pages, each a TLB entry. Without huge pages it
+ * is one block like any other.
  */
 static int pack_vectors(pl_detector *d, const wide_vectors *w, pl_error *err)
 {
