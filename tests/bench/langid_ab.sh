@@ -23,8 +23,10 @@ mkdir -p "$scratch"
 # build REV NAME: $scratch/NAME.a (plain) and $scratch/NAME_B.a (prefixed).
 build() {
     wt=$scratch/wt-$2
-    rm -rf "$wt"
+    # What a run that was cut short may have left.
     git -C "$root" worktree remove --force "$wt" 2>/dev/null || true
+    rm -rf "$wt"
+    git -C "$root" worktree prune
     git -C "$root" worktree add --detach -q "$wt" "$1"
     meson setup "$wt/build" "$wt" --buildtype=debugoptimized >/dev/null
     ninja -C "$wt/build" libparley.a >/dev/null
