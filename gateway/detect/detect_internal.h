@@ -40,6 +40,8 @@ typedef struct pl__posting {
 typedef struct pl__model {
     const uint8_t *base;
     size_t size;
+    void *map;               /* the memory that holds base (model.c) */
+    size_t map_size;
     uint32_t nlangs;
     uint32_t bits;
     uint32_t nentries;

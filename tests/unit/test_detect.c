@@ -446,8 +446,14 @@ static void test_corrupt_files(void **state)
     /* No model at all. */
     assert_int_equal(pl_detect_open(dir, &d, &err), PL_ENOENT);
     assert_null(d);
-    /* A truncated model. */
+    /* A model that cannot be read (a directory): an I/O error naming it. */
     snprintf(path, sizeof path, "%s/langid.bin", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(pl_detect_open(dir, &d, &err), PL_EIO);
+    assert_null(d);
+    assert_non_null(strstr(err.message, "langid.bin"));
+    assert_int_equal(rmdir(path), 0);
+    /* A truncated model. */
     write_file(path, "PLLANGID\x01\0\0\0garbage", 20);
     assert_int_equal(pl_detect_open(dir, &d, &err), PL_ESYNTAX);
     assert_non_null(strstr(err.message, "langid.bin"));
