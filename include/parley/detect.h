@@ -18,7 +18,7 @@ extern "C" {
 #define PL_DETECT_MAX_ALT 3
 
 /*
- * A loaded detector: the mapped model and the variety markers. Immutable
+ * A loaded detector: the model (read once) and the variety markers. Immutable
  * once opened, so any number of threads may use one detector at a time.
  */
 typedef struct pl_detector pl_detector;
@@ -32,7 +32,7 @@ typedef struct pl_detector pl_detector;
  */
 int pl_detect_open(const char *locales_dir, pl_detector **out, pl_error *err);
 
-/** Unmaps and frees `d` (NULL is allowed). */
+/** Frees `d` and its model (NULL is allowed). */
 void pl_detect_close(pl_detector *d);
 
 /**
@@ -132,7 +132,7 @@ size_t pl_detect_language_count(const pl_detector *d);
 /** The code of language `i` (< pl_detect_language_count()), or NULL. */
 const char *pl_detect_language_code(const pl_detector *d, size_t i);
 
-/** Size in bytes of the mapped model file. */
+/** Size in bytes of the model file (langid.bin). */
 size_t pl_detect_model_size(const pl_detector *d);
 
 #ifdef __cplusplus
