@@ -14,15 +14,9 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
+. "$root/tests/bench/langid_lib.sh"
 rounds=${2:-7}
-scratch=${LANGID_SCRATCH:-${TMPDIR:-/tmp}/parley-langid-bench}
-data=$root/tests/bench/results/data
-core=${LANGID_CORE:-1}
-goal=en,es,pt,fr,de,it,nl,sv,pl,ru,uk,tr,ar,fa,ur,he,zh,ja,ko,th,vi,hi
-bench=$root/tests/bench
 
-[ -f "$data/sentences.txt" ] || { echo "run tests/bench/langid.sh first" >&2; exit 1; }
-mkdir -p "$scratch"
 cc -O2 -std=c17 -I"$root/include" "$bench/parley_langid.c" "$build/libparley.a" \
     $(pkg-config --libs icu-uc icu-i18n) -lm -o "$scratch/parley_langid"
 g++ -O2 "$bench/cld2_langid.cc" -lcld2 -o "$scratch/cld2_langid"

@@ -17,15 +17,10 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
+. "$root/tests/bench/langid_lib.sh"
 rounds=${2:-9}
-scratch=${LANGID_SCRATCH:-${TMPDIR:-/tmp}/parley-langid-bench}
-data=$root/tests/bench/results/data
-core=${LANGID_CORE:-1}
-goal=en,es,pt,fr,de,it,nl,sv,pl,ru,uk,tr,ar,fa,ur,he,zh,ja,ko,th,vi,hi
 
-[ -f "$data/sentences.txt" ] || { echo "run tests/bench/langid.sh first" >&2; exit 1; }
 "$root/tests/tools/apt-ensure" libcld2-dev g++
-mkdir -p "$scratch"
 g++ -O2 -std=c++17 -I"$root/include" "$root/tests/bench/langid_vs.cc" "$build/libparley.a" \
     $(pkg-config --libs icu-uc icu-i18n) -lcld2 -lm -o "$scratch/langid_vs"
 # The lines of the 22 languages, by the gold labels next to each input.
