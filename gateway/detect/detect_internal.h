@@ -40,8 +40,7 @@ typedef struct pl__posting {
 typedef struct pl__model {
     const uint8_t *base;
     size_t size;
-    void *map;               /* the memory that holds base (model.c) */
-    size_t map_size;
+    size_t alloc_size;       /* bytes allocated at base (pl__huge_alloc) */
     uint32_t nlangs;
     uint32_t bits;
     uint32_t nentries;
@@ -57,6 +56,14 @@ typedef struct pl__model {
 #define PL__RECORD_HEAD 5
 
 int pl__model_open(const char *path, pl__model *m, pl_error *err);
+
+/*
+ * At least `size` bytes, 2 MB aligned and a multiple of 2 MB in *len, that
+ * ask for transparent huge pages (without them, ordinary memory), or NULL;
+ * free() releases them. For what nearly every letter reads at random: the
+ * model and the ready vectors (model.c).
+ */
+void *pl__huge_alloc(size_t size, size_t *len);
 void pl__model_close(pl__model *m);
 
 /*

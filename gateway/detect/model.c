@@ -108,45 +108,42 @@ corrupt:
     return pl_error_set(err, PL_ESYNTAX, "%s: corrupt language model", path);
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *pl__huge_alloc(size_t size, size_t *len)
+{
+    *len = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *p = aligned_alloc(HUGE_PAGE, *len);
+#ifdef MADV_HUGEPAGE
+    if (p != NULL)
+        (void)madvise(p, *len, MADV_HUGEPAGE); /* a hint: failure is fine */
+#endif
+    return p;
+}
+
 /*
- * Reads the file into fresh anonymous memory, 2 MB aligned, that asks for
- * transparent huge pages, instead of mapping the file: from the fourth
+ * Reads the file into huge pages instead of mapping it: from the fourth
  * letter of a word on, every letter scored reads two places at random in
  * its 21 MB, which spans some 5,300 pages of 4 KB and 11 huge pages
- * (docs/decisions.md). The memory is read-only once filled. Without huge
- * pages it is ordinary memory.
+ * (docs/decisions.md). The memory is made read-only once checked
+ * (pl__model_open).
  */
-#define MODEL_ALIGN ((size_t)2 << 20)
-
 static int read_model(int fd, size_t size, pl__model *m, const char *path, pl_error *err)
 {
-    /* One alignment unit more than needed, to start on a boundary. */
-    size_t len = (size + MODEL_ALIGN - 1) / MODEL_ALIGN * MODEL_ALIGN + MODEL_ALIGN;
-    void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED)
-        return pl_error_set(err, PL_ENOMEM, "%s: cannot allocate %zu bytes: %s", path, len,
-                            strerror(errno));
-    uint8_t *p = (uint8_t *)(((uintptr_t)map + MODEL_ALIGN - 1) & ~(uintptr_t)(MODEL_ALIGN - 1));
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, len - MODEL_ALIGN, MADV_HUGEPAGE); /* a hint: failure is fine */
-#endif
+    uint8_t *p = pl__huge_alloc(size, &m->alloc_size);
+    if (p == NULL)
+        return pl_error_set(err, PL_ENOMEM, "%s: cannot allocate %zu bytes", path, size);
+    m->base = p;
+    m->size = size;
     for (size_t got = 0; got < size;) {
         ssize_t r = pread(fd, p + got, size - got, (off_t)got);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0) {
-            int rc = pl_error_set(err, PL_EIO, "%s: read: %s", path,
-                                  r < 0 ? strerror(errno) : "file shorter than its size");
-            munmap(map, len);
-            return rc;
-        }
+        if (r <= 0)
+            return pl_error_set(err, PL_EIO, "%s: read: %s", path,
+                                r < 0 ? strerror(errno) : "file shorter than its size");
         got += (size_t)r;
     }
-    (void)mprotect(map, len, PROT_READ); /* a safeguard: failure is fine */
-    m->map = map;
-    m->map_size = len;
-    m->base = p;
-    m->size = size;
     return 0;
 }
 
@@ -167,15 +164,24 @@ int pl__model_open(const char *path, pl__model *m, pl_error *err)
     }
     rc = read_model(fd, (size_t)st.st_size, m, path, err);
     close(fd);
-    if (rc == 0 && (rc = validate(m, path, err)) < 0)
+    if (rc == 0)
+        rc = validate(m, path, err);
+    if (rc < 0) {
         pl__model_close(m);
-    return rc;
+        return rc;
+    }
+    /* A safeguard against stray writes; failure is fine. */
+    (void)mprotect((void *)m->base, m->alloc_size, PROT_READ);
+    return 0;
 }
 
 void pl__model_close(pl__model *m)
 {
     free(m->codes);
-    if (m->map)
-        munmap(m->map, m->map_size);
+    if (m->base) {
+        /* Writable again before the allocator takes it back. */
+        (void)mprotect((void *)m->base, m->alloc_size, PROT_READ | PROT_WRITE);
+        free((void *)m->base);
+    }
     memset(m, 0, sizeof *m);
 }

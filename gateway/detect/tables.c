@@ -5,7 +5,6 @@
  * scoring parameters are set first (pl__score_init).
  */
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <string.h>
 
 #include <unicode/uchar.h>
@@ -330,10 +329,6 @@ static size_t narrow(const pl_detector *d, int16_t *out, const int32_t *wide, si
     return n * d->rstride * sizeof(int16_t);
 }
 
-/* The block the ready vectors and their tables are gathered in (one huge
- * page where the system has them). */
-#define POOL_ALIGN ((size_t)2 << 20)
-
 /* Bytes of the pool taken by n bytes, so that each part starts on a line. */
 static size_t pool_bytes(size_t n)
 {
@@ -375,13 +370,9 @@ static int pack_vectors(pl_detector *d, const wide_vectors *w, pl_error *err)
     size_t total = pool_bytes(w->nuni * vec) + pool_bytes(w->nbi * vec) +
                    pool_bytes(w->ntri * vec) + pool_bytes(tri_table) +
                    pool_bytes(bi_table) + pool_bytes(uni_idx);
-    total = (total + POOL_ALIGN - 1) / POOL_ALIGN * POOL_ALIGN;
-    char *pool = aligned_alloc(POOL_ALIGN, total);
+    char *pool = pl__huge_alloc(total, &total);
     if (pool == NULL)
         return pl_error_set(err, PL_ENOMEM, "out of memory");
-#ifdef MADV_HUGEPAGE
-    (void)madvise(pool, total, MADV_HUGEPAGE); /* a hint: failure is fine */
-#endif
     size_t off = 0;
     d->uni = (int16_t *)(pool + off);
     off += pool_bytes(narrow(d, d->uni, w->uni ? w->uni->i : NULL, w->nuni, PL__LANG_PAD));
