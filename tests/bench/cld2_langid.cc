@@ -2,11 +2,9 @@
 // from FILE, prints CLD2's best-effort language per line on stdout (Hebrew's
 // "iw" as "he", "zh-Hant" as "zh", unknown as "und"), and timing and peak
 // resident memory on stderr in the same format as parley_langid.c.
-#include <cstdio> // before CLD2's header, which uses FILE without including it
+#include "cld2_detect.h"
 
 #include <cld2/internal/lang_script.h>
-#include <cld2/public/compact_lang_det.h>
-#include <cld2/public/encodings.h>
 
 #include <sys/resource.h>
 #include <time.h>
@@ -38,18 +36,9 @@ int main(int argc, char **argv)
         lines.push_back(l);
     }
     std::vector<CLD2::Language> out(lines.size());
-    CLD2::CLDHints hints = {nullptr, nullptr, CLD2::UNKNOWN_ENCODING, CLD2::UNKNOWN_LANGUAGE};
     double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
-    for (size_t i = 0; i < lines.size(); i++) {
-        CLD2::Language lang3[3];
-        int percent3[3], text_bytes;
-        double score3[3];
-        bool reliable;
-        out[i] = CLD2::ExtDetectLanguageSummary(lines[i].data(), (int)lines[i].size(), true,
-                                                &hints, CLD2::kCLDFlagBestEffort, lang3,
-                                                percent3, score3, nullptr, &text_bytes,
-                                                &reliable);
-    }
+    for (size_t i = 0; i < lines.size(); i++)
+        out[i] = cld2_detect(lines[i]);
     double dt = now(CLOCK_MONOTONIC) - t0, ct = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
     for (CLD2::Language l : out) {
         std::string code = CLD2::LanguageCode(l);

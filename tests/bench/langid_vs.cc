@@ -5,12 +5,9 @@
 // CPU time of this thread is summed per detector and round. Prints one line
 // per round and then the median of the rounds' ratios (Parley's speed over
 // CLD2's) and the ratio of the totals. CLD2 is called as in cld2_langid.cc
-// (best effort); Parley as in parley_langid.c (optionally restricted to a
+// (cld2_detect.h, best effort); Parley as in parley_langid.c (optionally restricted to a
 // list of languages, as --only). Built and run by tests/bench/langid_vs.sh.
-#include <cstdio> // before CLD2's header, which uses FILE without including it
-
-#include <cld2/public/compact_lang_det.h>
-#include <cld2/public/encodings.h>
+#include "cld2_detect.h"
 
 #include <time.h>
 
@@ -27,19 +24,6 @@ static double cpu_now()
     timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void run_cld2(const std::string &s)
-{
-    static const CLD2::CLDHints hints = {nullptr, nullptr, CLD2::UNKNOWN_ENCODING,
-                                         CLD2::UNKNOWN_LANGUAGE};
-    CLD2::Language lang3[3];
-    int percent3[3], text_bytes;
-    double score3[3];
-    bool reliable;
-    CLD2::ExtDetectLanguageSummary(s.data(), (int)s.size(), true, &hints,
-                                   CLD2::kCLDFlagBestEffort, lang3, percent3, score3, nullptr,
-                                   &text_bytes, &reliable);
 }
 
 int main(int argc, char **argv)
@@ -89,7 +73,7 @@ int main(int argc, char **argv)
                         pl_detect_text_in(d, langs, lines[i].data(), lines[i].size(), nullptr,
                                           0, &res, nullptr);
                     } else {
-                        run_cld2(lines[i]);
+                        cld2_detect(lines[i]);
                     }
                 }
                 *(parley ? &tp : &tc) += cpu_now() - t0;
