@@ -3,6 +3,7 @@
 // "iw" as "he", "zh-Hant" as "zh", unknown as "und"), and timing and peak
 // resident memory on stderr in the same format as parley_langid.c.
 #include "cld2_detect.h"
+#include "bench_clock.h"
 
 #include <cld2/internal/lang_script.h>
 
@@ -14,13 +15,6 @@
 #include <iostream>
 #include <string>
 #include <vector>
-
-static double now(clockid_t clock)
-{
-    timespec ts;
-    clock_gettime(clock, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -36,10 +30,10 @@ int main(int argc, char **argv)
         lines.push_back(l);
     }
     std::vector<CLD2::Language> out(lines.size());
-    double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+    double t0 = bench_now(CLOCK_MONOTONIC), c0 = bench_now(CLOCK_PROCESS_CPUTIME_ID);
     for (size_t i = 0; i < lines.size(); i++)
         out[i] = cld2_detect(lines[i]);
-    double dt = now(CLOCK_MONOTONIC) - t0, ct = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    double dt = bench_now(CLOCK_MONOTONIC) - t0, ct = bench_now(CLOCK_PROCESS_CPUTIME_ID) - c0;
     for (CLD2::Language l : out) {
         std::string code = CLD2::LanguageCode(l);
         if (code == "iw")

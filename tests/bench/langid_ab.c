@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "parley/detect.h"
+#include "bench_clock.h"
 #include "read_lines.h"
 
 int B_pl_detect_open(const char *dir, pl_detector **out, pl_error *err);
@@ -22,13 +23,6 @@ int B_pl_detect_langset_new(const pl_detector *d, const char *list,
 int B_pl_detect_text_in(const pl_detector *d, const pl_detect_langset *langs,
                         const char *text, size_t len, const pl_detect_hint *hints,
                         size_t nhints, pl_detect_result *out, pl_error *err);
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 #define CHUNK 2000
 
@@ -60,7 +54,7 @@ int main(int argc, char **argv)
             int b_first = (int)((s / CHUNK + (size_t)r) & 1);
             for (int turn = 0; turn < 2; turn++) {
                 int use_b = turn == 0 ? b_first : !b_first;
-                double t0 = cpu_now();
+                double t0 = bench_now(CLOCK_THREAD_CPUTIME_ID);
                 for (size_t i = s; i < e; i++) {
                     pl_detect_result res;
                     if (use_b)
@@ -68,7 +62,7 @@ int main(int argc, char **argv)
                     else
                         pl_detect_text_in(da, la, lines[i], lens[i], NULL, 0, &res, NULL);
                 }
-                *(use_b ? &tb : &ta) += cpu_now() - t0;
+                *(use_b ? &tb : &ta) += bench_now(CLOCK_THREAD_CPUTIME_ID) - t0;
             }
         }
     }

@@ -8,6 +8,7 @@
 // (cld2_detect.h, best effort); Parley as in parley_langid.c (optionally restricted to a
 // list of languages, as --only). Built and run by tests/bench/langid_vs.sh.
 #include "cld2_detect.h"
+#include "bench_clock.h"
 
 #include <time.h>
 
@@ -18,13 +19,6 @@
 #include <vector>
 
 #include "parley/detect.h"
-
-static double cpu_now()
-{
-    timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -66,7 +60,7 @@ int main(int argc, char **argv)
             bool parley_first = ((s / chunk + (size_t)r) & 1) == 0;
             for (int turn = 0; turn < 2; turn++) {
                 bool parley = (turn == 0) == parley_first;
-                double t0 = cpu_now();
+                double t0 = bench_now(CLOCK_THREAD_CPUTIME_ID);
                 for (size_t i = s; i < e; i++) {
                     if (parley) {
                         pl_detect_result res;
@@ -76,7 +70,7 @@ int main(int argc, char **argv)
                         cld2_detect(lines[i]);
                     }
                 }
-                *(parley ? &tp : &tc) += cpu_now() - t0;
+                *(parley ? &tp : &tc) += bench_now(CLOCK_THREAD_CPUTIME_ID) - t0;
             }
         }
         std::printf("round=%d parley_seconds=%.4f cld2_seconds=%.4f speed=%.4f\n", r + 1, tp, tc,

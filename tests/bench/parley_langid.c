@@ -16,14 +16,8 @@
 #include <time.h>
 
 #include "parley/detect.h"
+#include "bench_clock.h"
 #include "read_lines.h"
-
-static double now(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -45,15 +39,15 @@ int main(int argc, char **argv)
         return 1;
     }
     char (*out)[8] = malloc((n ? n : 1) * sizeof *out);
-    double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+    double t0 = bench_now(CLOCK_MONOTONIC), c0 = bench_now(CLOCK_PROCESS_CPUTIME_ID);
     for (size_t i = 0; i < n; i++) {
         pl_detect_result r;
         if (pl_detect_text_in(d, only, lines[i], lens[i], NULL, 0, &r, NULL) < 0)
             strcpy(r.language, "und");
         memcpy(out[i], r.language, sizeof out[i]);
     }
-    double dt = now(CLOCK_MONOTONIC) - t0,
-           ct = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    double dt = bench_now(CLOCK_MONOTONIC) - t0,
+           ct = bench_now(CLOCK_PROCESS_CPUTIME_ID) - c0;
     for (size_t i = 0; i < n; i++)
         printf("%s\n", out[i]);
     struct rusage ru;
