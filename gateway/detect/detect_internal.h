@@ -1,5 +1,5 @@
 /*
- * Internal interface of the detect module: the mapped n-gram model, the
+ * Internal interface of the detect module: the n-gram model (read once), the
  * variety marker tables and the prior built from hints.
  */
 #ifndef PARLEY_DETECT_INTERNAL_H
